@@ -1,0 +1,48 @@
+# pullwatch: `make demo` runs the main job on bundled data; `make test` runs everything.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: demo test lint typecheck unit install tools checkov-env bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	touch $@
+
+install: $(BIN)/.installed
+tools: tools/node_modules/.installed
+checkov-env: $(CHECKOV_VENV)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m pullwatch demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed tools/node_modules/.installed $(CHECKOV_VENV)/.installed
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/classify_bench.py
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch

@@ -1,0 +1,135 @@
+"""The alert record every notifier renders, and its versioned JSON form.
+
+An ``Alert`` is self-contained: it carries the words and facts to show (titles, steps, links),
+so notifiers need nothing else from pullwatch. ``to_dict``/``from_dict`` give the documented
+JSON schema (``ALERT_SCHEMA``) used by the generic webhook and by the ledger's outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+ALERT_SCHEMA = "pullwatch.alert/v1"
+
+
+class AlertKind(StrEnum):
+    """Why a message is sent (like Alertmanager's notify reasons)."""
+
+    FIRING = "firing"  # first alert for a failing revision
+    REMINDER = "reminder"  # still failing after the repeat interval
+    CAUSE_CHANGED = "cause-changed"  # same revision, different (or newly identified) cause
+    RESOLVED = "resolved"  # the revision pulled its image, or went quiet
+
+
+@dataclass(frozen=True)
+class Step:
+    """One remediation step: what to do, and the command to paste (if any)."""
+
+    text: str
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One notification about one Container App revision."""
+
+    kind: AlertKind
+    environment: str
+    app: str
+    revision: str
+    cause: str  # cause id, e.g. "registry-unauthorized"
+    cause_title: str
+    summary: str  # one line: what is wrong
+    transient: bool = False
+    facts: tuple[tuple[str, str], ...] = ()  # ("Image", "acr.azurecr.io/app:1"), ...
+    steps: tuple[Step, ...] = ()
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sample: str = ""  # one log line (untrusted text)
+    links: tuple[Link, ...] = ()
+    previous_cause: str | None = None  # for cause-changed
+    previous_cause_title: str | None = None
+    resolution: str | None = None  # for resolved: how we know
+    reason: str = ""  # why this was sent now (decision reason)
+    image: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The dedup key: environment/app/revision."""
+        return f"{self.environment}/{self.app}/{self.revision}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON form (schema ``pullwatch.alert/v1``)."""
+        return {
+            "schema": ALERT_SCHEMA,
+            "kind": self.kind.value,
+            "key": self.key,
+            "environment": self.environment,
+            "app": self.app,
+            "revision": self.revision,
+            "cause": self.cause,
+            "cause_title": self.cause_title,
+            "summary": self.summary,
+            "transient": self.transient,
+            "image": self.image,
+            "facts": [{"label": k, "value": v} for k, v in self.facts],
+            "steps": [{"text": s.text, "command": s.command} for s in self.steps],
+            "count": self.count,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "sample": self.sample,
+            "links": [{"label": link.label, "url": link.url} for link in self.links],
+            "previous_cause": self.previous_cause,
+            "previous_cause_title": self.previous_cause_title,
+            "resolution": self.resolution,
+            "reason": self.reason,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        """Inverse of ``to_dict``; raises ``ValueError`` on another schema."""
+        if data.get("schema") != ALERT_SCHEMA:
+            raise ValueError(f"unsupported alert schema {data.get('schema')!r}")
+        return cls(
+            kind=AlertKind(data["kind"]),
+            environment=str(data["environment"]),
+            app=str(data["app"]),
+            revision=str(data["revision"]),
+            cause=str(data["cause"]),
+            cause_title=str(data["cause_title"]),
+            summary=str(data["summary"]),
+            transient=bool(data.get("transient", False)),
+            image=data.get("image"),
+            facts=tuple((str(f["label"]), str(f["value"])) for f in data.get("facts", [])),
+            steps=tuple(Step(str(s["text"]), s.get("command")) for s in data.get("steps", [])),
+            count=int(data.get("count", 0)),
+            first_seen=_parse(data.get("first_seen")),
+            last_seen=_parse(data.get("last_seen")),
+            sample=str(data.get("sample", "")),
+            links=tuple(Link(str(x["label"]), str(x["url"])) for x in data.get("links", [])),
+            previous_cause=data.get("previous_cause"),
+            previous_cause_title=data.get("previous_cause_title"),
+            resolution=data.get("resolution"),
+            reason=str(data.get("reason", "")),
+            extra={str(k): str(v) for k, v in dict(data.get("extra", {})).items()},
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None

@@ -1,0 +1,37 @@
+"""Errors raised by notifiers; safe to print (a webhook URL never appears in them).
+
+    NotifierError
+    ├── WebhookURLError   a configured webhook URL is not acceptable (shown redacted)
+    └── DeliveryError     a message was not accepted; ``retryable`` says whether a later try may work
+"""
+
+from __future__ import annotations
+
+
+class NotifierError(Exception):
+    """Base class of notifier errors."""
+
+
+class WebhookURLError(NotifierError, ValueError):
+    """A webhook URL was rejected (wrong scheme, no host, ...). The message shows only the host."""
+
+
+class DeliveryError(NotifierError):
+    """A chat service did not accept a message.
+
+    ``retryable`` is True for 429, 5xx, timeouts and connection errors (the ledger keeps the
+    alert for the next tick); False for other 4xx and for 2xx answers with a wrong body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        channel: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.channel = channel

@@ -1,0 +1,288 @@
+"""Settings: every app setting's name, default and meaning in one table, read once into ``Settings``.
+
+``SETTING_SPECS`` is the single source of truth for setting names: the README table, the Bicep
+app settings (checked by a test) and ``load_settings`` all follow it. Reading is pure: pass the
+environment mapping in. Errors name the setting and never echo a secret value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from notifiers.endpoint import WebhookURL, split_urls
+from notifiers.errors import WebhookURLError
+from pullwatch.durations import parse_duration
+from pullwatch.errors import SettingsError
+
+
+class TableMode(StrEnum):
+    AUTO = "auto"
+    LEGACY = "ContainerAppSystemLogs_CL"
+    RESOURCE = "ContainerAppSystemLogs"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    default: str | None  # None: no default (optional unless stated)
+    description: str
+    secret: bool = False
+
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("PULLWATCH_WORKSPACE_IDS", None,
+                "Log Analytics workspace ids (GUIDs), comma separated. Required to query Azure."),
+    SettingSpec("PULLWATCH_LOGS_ENDPOINT", "https://api.loganalytics.io/v1",
+                "Log Analytics query endpoint (sovereign clouds: https://api.loganalytics.us/v1, "
+                "https://api.loganalytics.azure.cn/v1)."),
+    SettingSpec("PULLWATCH_TABLE", "auto",
+                "Which system-log table to read: auto, ContainerAppSystemLogs_CL or "
+                "ContainerAppSystemLogs."),
+    SettingSpec("PULLWATCH_LOOKBACK", "60m",
+                "TimeGenerated lookback added to the ingestion-time watermark (late records)."),
+    SettingSpec("PULLWATCH_SCHEDULE", "0 */5 * * * *",
+                "Timer schedule, 6-field NCRONTAB in UTC."),
+    SettingSpec("PULLWATCH_REPEAT_INTERVAL", "4h",
+                "Remind about a still-failing revision after this long; 0 = never."),
+    SettingSpec("PULLWATCH_TRANSIENT_GRACE", "10m",
+                "A transient cause alerts only after failing this long ..."),
+    SettingSpec("PULLWATCH_TRANSIENT_OCCURRENCES", "3",
+                "... or this many times."),
+    SettingSpec("PULLWATCH_QUIET_PERIOD", "30m",
+                "A revision with no failures for this long is resolved."),
+    SettingSpec("PULLWATCH_RETENTION", "7d",
+                "Resolved ledger entries are pruned after this long."),
+    SettingSpec("PULLWATCH_DIGEST_THRESHOLD", "5",
+                "More firing revisions than this in one tick for one channel: one digest message."),
+    SettingSpec("PULLWATCH_LEDGER_ACCOUNT_URL", None,
+                "Blob service URL of the ledger's storage account (uses the Function's identity)."),
+    SettingSpec("PULLWATCH_LEDGER_CONNECTION_STRING", None,
+                "Storage connection string instead of the account URL (local use and Azurite).",
+                secret=True),
+    SettingSpec("PULLWATCH_LEDGER_CONTAINER", "pullwatch", "Blob container of the ledger."),
+    SettingSpec("PULLWATCH_LEDGER_BLOB", "ledger.json", "Blob name of the ledger."),
+    SettingSpec("PULLWATCH_LEDGER_PATH", ".pullwatch/ledger.json",
+                "Local ledger file, used when no blob account is configured."),
+    SettingSpec("PULLWATCH_TEAMS_WEBHOOK_URLS", None,
+                "Teams Workflows webhook URLs (comma or newline separated), one per channel.",
+                secret=True),
+    SettingSpec("PULLWATCH_SLACK_WEBHOOK_URLS", None,
+                "Slack incoming webhook URLs (comma or newline separated), one per channel.",
+                secret=True),
+    SettingSpec("PULLWATCH_WEBHOOK_URLS", None,
+                "Generic JSON webhook URLs (schema pullwatch.alert/v1), e.g. a Logic App.",
+                secret=True),
+    SettingSpec("PULLWATCH_SEND_BUDGET", "60s",
+                "Longest time one message may spend on retries within a tick."),
+    SettingSpec("PULLWATCH_DRY_RUN", "false",
+                "true: print the messages instead of posting them (the ledger is still updated)."),
+    SettingSpec("PULLWATCH_SUBSCRIPTION_ID", None,
+                "Subscription of the Container Apps, for portal links (optional)."),
+    SettingSpec("PULLWATCH_RESOURCE_GROUP", None,
+                "Resource group of the Container Apps, for portal links (optional)."),
+    SettingSpec("AZURE_CLIENT_ID", None,
+                "Client id of the user-assigned managed identity (DefaultAzureCredential)."),
+)
+
+SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTING_SPECS)
+_SPEC = {spec.name: spec for spec in SETTING_SPECS}
+_KEYVAULT_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
+_WORKSPACE_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    workspace_ids: tuple[str, ...] = ()
+    logs_endpoint: str = "https://api.loganalytics.io/v1"
+    table: TableMode = TableMode.AUTO
+    lookback: timedelta = timedelta(minutes=60)
+    schedule: str = "0 */5 * * * *"
+    repeat_interval: timedelta = timedelta(hours=4)
+    transient_grace: timedelta = timedelta(minutes=10)
+    transient_occurrences: int = 3
+    quiet_period: timedelta = timedelta(minutes=30)
+    retention: timedelta = timedelta(days=7)
+    digest_threshold: int = 5
+    ledger_account_url: str | None = None
+    ledger_connection_string: str | None = field(default=None, repr=False)
+    ledger_container: str = "pullwatch"
+    ledger_blob: str = "ledger.json"
+    ledger_path: str = ".pullwatch/ledger.json"
+    teams_webhooks: tuple[WebhookURL, ...] = ()
+    slack_webhooks: tuple[WebhookURL, ...] = ()
+    generic_webhooks: tuple[WebhookURL, ...] = ()
+    send_budget: timedelta = timedelta(seconds=60)
+    dry_run: bool = False
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    azure_client_id: str | None = None
+
+    @property
+    def has_notifier(self) -> bool:
+        return bool(self.teams_webhooks or self.slack_webhooks or self.generic_webhooks)
+
+    @property
+    def uses_blob_ledger(self) -> bool:
+        return bool(self.ledger_account_url or self.ledger_connection_string)
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    *,
+    require_workspace: bool = False,
+    require_notifier: bool = False,
+) -> Settings:
+    """Read settings from ``environ``; raise ``SettingsError`` naming the first bad setting.
+
+    ``require_workspace``: a Log Analytics workspace must be configured (the Function).
+    ``require_notifier``: at least one webhook must be configured unless ``PULLWATCH_DRY_RUN``.
+    """
+    reader = _Reader(environ)
+    settings = Settings(
+        workspace_ids=reader.workspaces("PULLWATCH_WORKSPACE_IDS"),
+        logs_endpoint=reader.https_url("PULLWATCH_LOGS_ENDPOINT"),
+        table=reader.choice("PULLWATCH_TABLE", TableMode),
+        lookback=reader.duration("PULLWATCH_LOOKBACK", positive=True),
+        schedule=reader.schedule("PULLWATCH_SCHEDULE"),
+        repeat_interval=reader.duration("PULLWATCH_REPEAT_INTERVAL"),
+        transient_grace=reader.duration("PULLWATCH_TRANSIENT_GRACE"),
+        transient_occurrences=reader.integer("PULLWATCH_TRANSIENT_OCCURRENCES", minimum=1),
+        quiet_period=reader.duration("PULLWATCH_QUIET_PERIOD", positive=True),
+        retention=reader.duration("PULLWATCH_RETENTION", positive=True),
+        digest_threshold=reader.integer("PULLWATCH_DIGEST_THRESHOLD", minimum=1),
+        ledger_account_url=reader.optional_https_url("PULLWATCH_LEDGER_ACCOUNT_URL"),
+        ledger_connection_string=reader.optional("PULLWATCH_LEDGER_CONNECTION_STRING"),
+        ledger_container=reader.text("PULLWATCH_LEDGER_CONTAINER"),
+        ledger_blob=reader.text("PULLWATCH_LEDGER_BLOB"),
+        ledger_path=reader.text("PULLWATCH_LEDGER_PATH"),
+        teams_webhooks=reader.webhooks("PULLWATCH_TEAMS_WEBHOOK_URLS"),
+        slack_webhooks=reader.webhooks("PULLWATCH_SLACK_WEBHOOK_URLS"),
+        generic_webhooks=reader.webhooks("PULLWATCH_WEBHOOK_URLS"),
+        send_budget=reader.duration("PULLWATCH_SEND_BUDGET", positive=True),
+        dry_run=reader.boolean("PULLWATCH_DRY_RUN"),
+        subscription_id=reader.optional("PULLWATCH_SUBSCRIPTION_ID"),
+        resource_group=reader.optional("PULLWATCH_RESOURCE_GROUP"),
+        azure_client_id=reader.optional("AZURE_CLIENT_ID"),
+    )
+    if require_workspace and not settings.workspace_ids:
+        raise SettingsError(
+            "PULLWATCH_WORKSPACE_IDS is not set: give the Log Analytics workspace id (a GUID) "
+            "to read Container Apps system logs from"
+        )
+    if require_notifier and not settings.dry_run and not settings.has_notifier:
+        raise SettingsError(
+            "no notifier is configured: set PULLWATCH_TEAMS_WEBHOOK_URLS, "
+            "PULLWATCH_SLACK_WEBHOOK_URLS or PULLWATCH_WEBHOOK_URLS (or PULLWATCH_DRY_RUN=true)"
+        )
+    return settings
+
+
+class _Reader:
+    """Reads one setting at a time, applying its default and rejecting Key Vault leftovers."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._env = environ
+
+    def raw(self, name: str) -> str | None:
+        spec = _SPEC[name]
+        value = self._env.get(name)
+        if value is not None and _KEYVAULT_REFERENCE.match(value):
+            raise SettingsError(
+                f"{name} holds an unresolved Key Vault reference: the Function's identity could "
+                "not read the secret (check keyVaultReferenceIdentity and the 'Key Vault Secrets "
+                "User' role on the vault)"
+            )
+        if value is None or not value.strip():
+            return spec.default
+        return value.strip()
+
+    def optional(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def text(self, name: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            raise SettingsError(f"{name} is not set")
+        return value
+
+    def duration(self, name: str, *, positive: bool = False) -> timedelta:
+        value = self.text(name)
+        try:
+            parsed = parse_duration(value)
+        except ValueError:
+            raise SettingsError(
+                f"{name} is not a duration: {value[:40]!r} (use e.g. 90s, 10m, 4h, 7d)"
+            ) from None
+        if positive and parsed <= timedelta(0):
+            raise SettingsError(f"{name} must be longer than zero")
+        return parsed
+
+    def integer(self, name: str, *, minimum: int) -> int:
+        value = self.text(name)
+        if not value.isdigit() or int(value) < minimum:
+            raise SettingsError(f"{name} must be a whole number >= {minimum}, got {value[:20]!r}")
+        return int(value)
+
+    def boolean(self, name: str) -> bool:
+        value = self.text(name).lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, got {value[:20]!r}")
+
+    def choice(self, name: str, enum: type[TableMode]) -> TableMode:
+        value = self.text(name)
+        for member in enum:
+            if member.value.lower() == value.lower():
+                return member
+        allowed = ", ".join(member.value for member in enum)
+        raise SettingsError(f"{name} must be one of {allowed}, got {value[:60]!r}")
+
+    def https_url(self, name: str) -> str:
+        value = self.text(name)
+        if not re.match(r"^https://[^/\s]+", value):
+            raise SettingsError(f"{name} must be an https:// URL")
+        return value.rstrip("/")
+
+    def optional_https_url(self, name: str) -> str | None:
+        return self.https_url(name) if self.raw(name) else None
+
+    def workspaces(self, name: str) -> tuple[str, ...]:
+        value = self.raw(name)
+        if not value:
+            return ()
+        ids = tuple(split_urls(value))
+        for workspace in ids:
+            if not _WORKSPACE_ID.match(workspace):
+                raise SettingsError(
+                    f"{name} must hold workspace ids (GUIDs such as "
+                    f"00000000-0000-0000-0000-000000000000), got {workspace[:40]!r}"
+                )
+        return ids
+
+    def webhooks(self, name: str) -> tuple[WebhookURL, ...]:
+        value = self.raw(name)
+        if not value:
+            return ()
+        urls = []
+        for position, text in enumerate(split_urls(value), start=1):
+            try:
+                urls.append(WebhookURL(text))
+            except WebhookURLError as error:
+                raise SettingsError(f"{name} entry {position}: {error}") from None
+        return tuple(urls)
+
+    def schedule(self, name: str) -> str:
+        value = self.text(name)
+        fields = value.split()
+        if len(fields) != 6 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
+            raise SettingsError(
+                f"{name} must be a 6-field NCRONTAB expression (second minute hour day month "
+                f"weekday), e.g. '0 */5 * * * *'; got {value[:60]!r}"
+            )
+        return value
