@@ -1,0 +1,29 @@
+"""What went wrong: classify Azure Container Apps image-pull failures. Imports nothing of ours."""
+
+from classifiers.causes import (
+    CATALOG,
+    TROUBLESHOOTING_URL,
+    Cause,
+    CauseInfo,
+    cause_info,
+    is_transient,
+)
+from classifiers.diagnose import Diagnosis, RemediationStep, classify
+from classifiers.reference import ImageReference, parse_reference
+from classifiers.signals import is_failure_row, is_success_row
+
+__all__ = [
+    "CATALOG",
+    "TROUBLESHOOTING_URL",
+    "Cause",
+    "CauseInfo",
+    "Diagnosis",
+    "ImageReference",
+    "RemediationStep",
+    "cause_info",
+    "classify",
+    "is_failure_row",
+    "is_success_row",
+    "is_transient",
+    "parse_reference",
+]

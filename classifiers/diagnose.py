@@ -1,0 +1,307 @@
+"""``classify``: turn one image-pull log line into a ``Diagnosis`` (cause, facts, fix). Pure.
+
+How a message is read:
+
+1. containerd joins retries as ``[err1, err2]``; the first attempt (made with credentials) is the
+   real one, so rules run on it first, and on the whole message only if it names no cause.
+2. A registry error code in JSON (``"code":"DENIED"``) decides over the words around it.
+3. ``RULES`` are tried in order; the first match wins. A ``Reason`` column value that names a
+   cause (``ImagePullUnauthorized``) is used when the text only says that a pull failed.
+
+Facts (image, registry, status, client IP, DNS server) are taken only from the text; ``registry``,
+``repository`` and ``tag`` follow Docker's defaults for the image written in the text (``nginx``
+is ``docker.io/library/nginx:latest``). Never raises on any ``str``; time is linear in the input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifiers.causes import (
+    CATALOG,
+    TROUBLESHOOTING_URL,
+    Cause,
+    CauseInfo,
+    Only,
+)
+from classifiers.reference import ImageReference, is_acr_host, parse_reference, strip_quotes
+from classifiers.rules import FIREWALL_WORDS, REASON_CAUSES, REGISTRY_CODE, REGISTRY_CODES, RULES
+
+EVIDENCE_CHARS = 240
+_ATTEMPT_SEPARATOR = ", rpc error: code = "
+
+_IMAGE = re.compile(
+    r"(?:Failed to pull image|failed to pull and unpack image|failed to resolve reference"
+    r"|Back-off pulling image|Pulling image|pull image|for image|Successfully pulled image"
+    r"|Invalid value:|image)"
+    r"\s{1,5}([\"'“‘`]?)([^\s\"'“”‘’`]{1,512})",
+    re.IGNORECASE,
+)
+_REGISTRY_HOST = re.compile(
+    r"(?:request to https?://|(?:Head|Get|GET|HEAD|Post) \"?https?://|\blookup |service=)"
+    r"([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})"
+)
+_HTTP_STATUS = re.compile(
+    r"\b([1-5]\d\d) (?:Unauthorized|Forbidden|Not Found|Too Many Requests|Service Unavailable"
+    r"|Internal Server Error|Bad Gateway|Gateway Time-?out|Bad Request|Conflict)\b"
+    r"|status code:? ([1-5]\d\d)\b|HTTP status: ([1-5]\d\d)\b",
+    re.IGNORECASE,
+)
+_CLIENT_IP = re.compile(r"client with IP ['\"“‘]?([0-9A-Fa-f.:]{2,45})['\"”’]?")
+_DNS_SERVER = re.compile(r"\blookup [^\s]{1,255} on \[?([0-9A-Fa-f.:]{2,45}?)\]?:53\b")
+_WHITESPACE = re.compile(r"\s+")
+_CONTROL = str.maketrans({c: " " for c in map(chr, [*range(32), 127]) if c not in "\t"})
+
+
+@dataclass(frozen=True)
+class RemediationStep:
+    """One step: what to do and, when there is one, the command to paste."""
+
+    text: str
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What went wrong with one image pull, the facts the log line holds, and how to fix it."""
+
+    cause: Cause
+    title: str
+    transient: bool
+    summary: str
+    evidence: str  # the text that decided (trimmed)
+    image: str | None = None  # the reference as written in the log
+    registry: str | None = None
+    repository: str | None = None
+    tag: str | None = None
+    digest: str | None = None
+    http_status: int | None = None
+    client_ip: str | None = None
+    dns_server: str | None = None
+    remediation: tuple[RemediationStep, ...] = ()
+    doc_url: str = TROUBLESHOOTING_URL
+    rule: str = ""  # the rule that matched (for debugging and tests)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause.value,
+            "title": self.title,
+            "transient": self.transient,
+            "summary": self.summary,
+            "evidence": self.evidence,
+            "image": self.image,
+            "registry": self.registry,
+            "repository": self.repository,
+            "tag": self.tag,
+            "digest": self.digest,
+            "http_status": self.http_status,
+            "client_ip": self.client_ip,
+            "dns_server": self.dns_server,
+            "remediation": [{"text": s.text, "command": s.command} for s in self.remediation],
+            "doc_url": self.doc_url,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class _Match:
+    cause: Cause
+    rule: str
+    start: int
+    end: int
+
+
+def classify(message: str, reason: str | None = None) -> Diagnosis:
+    """Classify one log message (and its Reason column when known). Never raises."""
+    try:
+        return _classify(message if isinstance(message, str) else str(message), reason)
+    except Exception:  # pragma: no cover - defensive: a triage tool must always answer
+        return _build(Cause.UNKNOWN, "", message[:EVIDENCE_CHARS], "internal-fallback", "")
+
+
+def _classify(message: str, reason: str | None) -> Diagnosis:
+    segment = _first_attempt(message)
+    match = _match(segment)
+    decisive = segment
+    if (match is None or match.cause is Cause.UNKNOWN) and segment is not message:
+        whole = _match(message)
+        if whole is not None and (match is None or whole.cause is not Cause.UNKNOWN):
+            match, decisive = whole, message
+    reason_cause = REASON_CAUSES.get((reason or "").strip().lower())
+    if (match is None or match.cause is Cause.UNKNOWN) and reason_cause is not None:
+        return _build(reason_cause, message, f"Reason: {reason}", "reason", message)
+    if match is None:
+        return _build(Cause.UNKNOWN, message, _evidence(message, 0, 0), "no-match", message)
+    evidence = _evidence(decisive, match.start, match.end)
+    return _build(match.cause, decisive, evidence, match.rule, message)
+
+
+def _first_attempt(message: str) -> str:
+    """The first of containerd's joined attempts (``[err1, rpc error: ...]``), or the message."""
+    bracket = message.find("[rpc error")
+    if bracket < 0:
+        return message
+    cut = message.find(_ATTEMPT_SEPARATOR, bracket)
+    return message[:cut] if cut > 0 else message
+
+
+def _match(text: str) -> _Match | None:
+    lowered = text.lower()
+    code = REGISTRY_CODE.search(text) if '"code"' in text else None
+    if code is not None and code.group(1) in REGISTRY_CODES:
+        cause = REGISTRY_CODES[code.group(1)]
+        if code.group(1) == "DENIED" and any(word in lowered for word in FIREWALL_WORDS):
+            cause = Cause.REGISTRY_FIREWALL
+        return _Match(cause, f"registry-code:{code.group(1)}", code.start(), code.end())
+    for rule in RULES:
+        for needle in rule.needles:
+            index = lowered.find(needle)
+            if index < 0:
+                continue
+            if rule.confirm is None:
+                return _Match(rule.cause, rule.name, index, index + len(needle))
+            confirmed = rule.confirm.search(text)
+            if confirmed is not None:
+                return _Match(rule.cause, rule.name, confirmed.start(), confirmed.end())
+            break  # the confirm regex covers every needle of this rule
+    return None
+
+
+def _evidence(text: str, start: int, end: int) -> str:
+    half = max(0, (EVIDENCE_CHARS - (end - start)) // 2)
+    lo = max(0, start - half)
+    hi = min(len(text), max(end, start) + half)
+    piece = _WHITESPACE.sub(" ", text[lo:hi].translate(_CONTROL)).strip()
+    if lo > 0:
+        piece = "…" + piece
+    if hi < len(text):
+        piece += "…"
+    return piece[: EVIDENCE_CHARS + 2]
+
+
+@dataclass(frozen=True)
+class _Facts:
+    image: str | None
+    ref: ImageReference | None
+    registry: str | None
+    http_status: int | None
+    client_ip: str | None
+    dns_server: str | None
+
+
+def _facts(decisive: str, message: str) -> _Facts:
+    image = None
+    ref = None
+    for found in _IMAGE.finditer(message):
+        candidate = strip_quotes(found.group(2)).rstrip(":.,;)]}")
+        parsed = parse_reference(candidate)
+        if parsed is not None and ("/" in candidate or ":" in candidate or "." in candidate):
+            image, ref = candidate, parsed
+            break
+        if image is None and found.group(1) and candidate:
+            image = candidate  # quoted but unparseable: keep it verbatim (invalid reference)
+    registry = ref.registry if ref is not None else None
+    if registry is None:
+        host = _REGISTRY_HOST.search(decisive) or _REGISTRY_HOST.search(message)
+        registry = host.group(1).lower() if host else None
+    status = None
+    status_match = _HTTP_STATUS.search(decisive)
+    if status_match is not None:
+        status = int(next(group for group in status_match.groups() if group))
+    client_ip = None
+    ip_match = _CLIENT_IP.search(message)
+    if ip_match is not None and _is_ip(ip_match.group(1)):
+        client_ip = ip_match.group(1)
+    dns = None
+    dns_match = _DNS_SERVER.search(decisive)
+    if dns_match is not None and _is_ip(dns_match.group(1)):
+        dns = dns_match.group(1)
+    return _Facts(image, ref, registry, status, client_ip, dns)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) -> Diagnosis:
+    info = CATALOG[cause]
+    facts = _facts(decisive, message)
+    ref = facts.ref
+    return Diagnosis(
+        cause=cause,
+        title=info.title,
+        transient=info.transient,
+        summary=_summary(info, facts),
+        evidence=evidence,
+        image=facts.image,
+        registry=facts.registry,
+        repository=ref.repository if ref else None,
+        tag=ref.tag if ref else None,
+        digest=ref.digest if ref else None,
+        http_status=facts.http_status,
+        client_ip=facts.client_ip,
+        dns_server=facts.dns_server,
+        remediation=remediation(info, facts.registry, _fill_values(facts)),
+        rule=rule,
+    )
+
+
+def _fill_values(facts: _Facts) -> dict[str, str]:
+    ref = facts.ref
+    values = {
+        "image": facts.image,
+        "registry": facts.registry,
+        "registry_name": (facts.registry.split(".", 1)[0] if facts.registry else None),
+        "repository": ref.repository if ref else None,
+        "tag": (ref.tag if ref else None),
+        "client_ip": facts.client_ip,
+        "dns_server": facts.dns_server,
+        "http_status": str(facts.http_status) if facts.http_status else None,
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+class _Placeholders(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return f"<{key.replace('_', '-')}>"
+
+
+_PROSE = {
+    "image": "the image",
+    "registry": "the registry",
+    "client_ip": "the environment's outbound IP",
+    "dns_server": "the configured DNS server",
+    "http_status": "a 5xx error",
+}
+_FORMATTER = string.Formatter()
+
+
+def _summary(info: CauseInfo, facts: _Facts) -> str:
+    values = dict(_PROSE)
+    values.update(_fill_values(facts))
+    return _FORMATTER.vformat(info.summary, (), _Placeholders(values))
+
+
+def remediation(
+    info: CauseInfo, registry: str | None, values: dict[str, str]
+) -> tuple[RemediationStep, ...]:
+    """The catalog's steps for ``info`` filled with ``values``; ACR-only steps when it is ACR."""
+    acr = registry is None or is_acr_host(registry)
+    steps = []
+    for step in info.steps:
+        if (step.only is Only.ACR and not acr) or (step.only is Only.NOT_ACR and acr):
+            continue
+        fill = _Placeholders(values)
+        text = _FORMATTER.vformat(step.text, (), fill)
+        command = _FORMATTER.vformat(step.command, (), fill) if step.command else None
+        steps.append(RemediationStep(text, command))
+    return tuple(steps)
