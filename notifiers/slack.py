@@ -1,0 +1,226 @@
+"""Slack: Block Kit messages with a plain ``text`` fallback, posted to an incoming webhook.
+
+Slack answers ``200`` with the body ``ok``; any other 2xx answer is a failure. Untrusted text is
+escaped (``& < >``, which also disarms ``<!channel>`` and ``<@U…>`` mentions) and broadcast words
+such as ``@here`` are neutralised; commands and the sample go into code blocks. Every text is cut
+to Block Kit's limits (50 blocks, 3000 characters per section, 150 per header, 10 fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from notifiers.alert import Alert, AlertKind, Link
+from notifiers.base import HEADLINES, check_channel, digest_headline, pulls
+from notifiers.delivery import Delivery, Reply
+from notifiers.endpoint import WebhookURL
+from notifiers.text import (
+    format_time,
+    plain_text,
+    slack_code,
+    slack_fit,
+    slack_inline_code,
+    slack_link,
+    slack_text,
+    utf16_len,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_FALLBACK_TEXT = 1000  # the notification preview; Slack cuts `text` itself far later
+MAX_STEPS = 10
+MAX_SAMPLE = 1500
+
+_ICONS = {
+    AlertKind.FIRING: "🔴",
+    AlertKind.REMINDER: "🔁",
+    AlertKind.CAUSE_CHANGED: "🔀",
+    AlertKind.RESOLVED: "✅",
+}
+
+
+def accept_ok(reply: Reply) -> str | None:
+    """Slack's success rule: status 200 and the body exactly ``ok``."""
+    if reply.status == 200 and reply.body == "ok":
+        return None
+    return f"Slack answered {plain_text(reply.body, 80)!r} instead of 'ok'"
+
+
+class SlackNotifier:
+    """Posts Block Kit messages to one Slack incoming webhook."""
+
+    service = "slack"
+
+    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
+        self.channel = check_channel(channel)
+        self._url = url
+        self._delivery = delivery if delivery is not None else Delivery()
+
+    def __repr__(self) -> str:
+        return f"SlackNotifier(channel={self.channel!r}, host={self._url.host!r})"
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return render_message(alert)
+
+    def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        return render_digest_message(alerts)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self._delivery.post(
+            self._url, payload, service=self.service, channel=self.channel, accept=accept_ok
+        )
+
+
+def render_message(alert: Alert) -> dict[str, Any]:
+    """The webhook payload for one alert."""
+    what = (
+        f"{alert.app} can pull its image again"
+        if alert.kind is AlertKind.RESOLVED
+        else (alert.cause_title)
+    )
+    blocks: list[dict[str, Any]] = [
+        _header(f"{_ICONS[alert.kind]} {HEADLINES[alert.kind]}: {what}")
+    ]
+    where = [
+        ("App", alert.app),
+        ("Environment", alert.environment),
+        ("Revision", alert.revision),
+    ]
+    if alert.kind is AlertKind.RESOLVED:
+        blocks.append(
+            _section(
+                slack_text(alert.resolution or alert.summary, 1000)
+                + f"\nWas: {slack_text(alert.cause_title, 200)} · {pulls(alert.count)} · "
+                f"{format_time(alert.first_seen)} to {format_time(alert.last_seen)}",
+                fields=where,
+            )
+        )
+        return _message(_fallback(alert), blocks)
+    intro = slack_text(alert.summary, 1500)
+    if alert.kind is AlertKind.CAUSE_CHANGED:
+        before = alert.previous_cause_title or alert.previous_cause or "unknown"
+        intro = (
+            f"*Cause:* ~{slack_text(before, 300)}~ → *{slack_text(alert.cause_title, 300)}*\n"
+            + intro
+        )
+    blocks.append(_section(intro, fields=[*where, ("Count", pulls(alert.count))]))
+    facts = list(alert.facts[: 2 * MAX_FIELDS])
+    for start in range(0, len(facts), MAX_FIELDS):
+        blocks.append(_section(None, fields=facts[start : start + MAX_FIELDS]))
+    steps = alert.steps[:MAX_STEPS]
+    if steps:
+        blocks.append(_section("*What to do*"))
+        for number, step in enumerate(steps, 1):
+            text = f"*{number}.* {slack_text(step.text, 500)}"
+            if step.command:
+                text += f"\n```{slack_code(step.command, MAX_SECTION_TEXT - 600)}```"
+            blocks.append(_section(text))
+        if len(alert.steps) > len(steps):
+            blocks.append(_context(f"…and {len(alert.steps) - len(steps)} more step(s)"))
+    if alert.sample:
+        sample = slack_code(" ".join(alert.sample.split()), MAX_SAMPLE)
+        blocks.append(_section(f"*Sample log line*\n```{sample}```"))
+    links = _links(alert.links)
+    blocks.append(
+        _context(
+            f"First seen {format_time(alert.first_seen)} · last seen {format_time(alert.last_seen)}"
+            + (f" · {links}" if links else "")
+        )
+    )
+    return _message(_fallback(alert), blocks)
+
+
+def render_digest_message(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """One payload listing many revisions with cause, count and last seen."""
+    failing = any(a.kind is not AlertKind.RESOLVED for a in alerts)
+    headline = digest_headline(alerts)
+    blocks: list[dict[str, Any]] = [_header(f"{'🔴' if failing else '✅'} {headline}")]
+    room = MAX_BLOCKS - 2  # keep one block for the "…and N more" context
+    lines: list[str] = []
+    shown = 0
+    for alert in alerts:
+        status = (
+            "✅ resolved"
+            if alert.kind is AlertKind.RESOLVED
+            else slack_text(alert.cause_title, 200)
+        )
+        line = (
+            f"• *{slack_text(alert.app, 100)}* `{slack_inline_code(alert.revision, 100)}` "
+            f"({slack_text(alert.environment, 80)}) — {status} · {pulls(alert.count)} · "
+            f"last {format_time(alert.last_seen)}"
+        )
+        if utf16_len("\n".join([*lines, line])) > MAX_SECTION_TEXT:
+            if len(blocks) >= room:
+                break
+            blocks.append(_section("\n".join(lines)))
+            lines = []
+        lines.append(line)
+        shown += 1
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    if shown < len(alerts):
+        blocks.append(_context(f"…and {len(alerts) - shown} more revision(s)"))
+    return _message(slack_text(headline, MAX_FALLBACK_TEXT), blocks)
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+def _message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    # plain_text is shown as is (no mrkdwn, no mentions): clean and cut, but do not escape.
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": plain_text(text, MAX_HEADER_TEXT), "emoji": True},
+    }
+
+
+def _section(text: str | None, *, fields: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """A section; ``text`` is mrkdwn already escaped, field labels/values are raw (untrusted)."""
+    block: dict[str, Any] = {"type": "section"}
+    if text is not None:
+        block["text"] = {"type": "mrkdwn", "text": slack_fit(text, MAX_SECTION_TEXT)}
+    if fields:
+        block["fields"] = [
+            {
+                "type": "mrkdwn",
+                "text": slack_fit(
+                    f"*{slack_text(label, 100)}*\n{slack_text(value, MAX_FIELD_TEXT - 200)}",
+                    MAX_FIELD_TEXT,
+                ),
+            }
+            for label, value in fields[:MAX_FIELDS]
+        ]
+    return block
+
+
+def _context(text: str) -> dict[str, Any]:
+    """A context line; ``text`` is mrkdwn already escaped."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": slack_fit(text, 2000)}]}
+
+
+def _links(links: Sequence[Link], room: int = 1500) -> str:
+    """Whole ``<url|label>`` links joined by `` · ``; never one cut in half."""
+    shown: list[str] = []
+    for link in links:
+        text = slack_link(link.url, link.label)
+        if text is not None and utf16_len(" · ".join([*shown, text])) <= room:
+            shown.append(text)
+    return " · ".join(shown)
+
+
+def _fallback(alert: Alert) -> str:
+    """The plain ``text`` shown in notifications: one escaped line."""
+    what = "resolved" if alert.kind is AlertKind.RESOLVED else alert.cause_title
+    line = (
+        f"{HEADLINES[alert.kind]}: {alert.app} revision {alert.revision} "
+        f"in {alert.environment}: {what}"
+    )
+    return slack_text(line, MAX_FALLBACK_TEXT)

@@ -1,0 +1,284 @@
+"""Microsoft Teams: an Adaptive Card posted to a Workflows (Power Automate) webhook.
+
+The card travels in the ``{"type": "message", "attachments": [...]}`` envelope the Workflows
+trigger expects; the workflow answers ``202 Accepted`` with an empty body. Untrusted text is
+kept from adding markup: TextBlock and Fact text is markdown-escaped, and commands and the sample
+log line go into ``RichTextBlock``/``TextRun`` elements, which never parse markdown (so a command
+such as ``--assignee <principal-id>`` is shown, and copied, exactly). A message is limited to about
+28 KB: the serialized UTF-8 payload is measured and the card is trimmed (sample, steps, facts)
+until it fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from notifiers.alert import Alert, AlertKind, Link
+from notifiers.base import HEADLINES, check_channel, digest_headline, pulls
+from notifiers.delivery import Delivery, encode_json
+from notifiers.endpoint import WebhookURL
+from notifiers.text import format_time, plain_text, safe_url, teams_text
+
+CARD_VERSION = "1.5"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_PAYLOAD_BYTES = 28_000  # Teams rejects messages over about 28 KB (serialized UTF-8 JSON)
+MAX_ACTIONS = 6
+MAX_DIGEST_ROWS = 60
+
+_ICONS = {
+    AlertKind.FIRING: "🔴",
+    AlertKind.REMINDER: "🔁",
+    AlertKind.CAUSE_CHANGED: "🔀",
+    AlertKind.RESOLVED: "✅",
+}
+
+
+@dataclass(frozen=True)
+class _Room:
+    """How much of each part a card may show; smaller rooms are tried until the card fits."""
+
+    sample: int = 1000
+    steps: int = 10
+    step_text: int = 400
+    command: int = 1000
+    facts: int = 20
+    fact_value: int = 400
+    summary: int = 1000
+    links: int = MAX_ACTIONS
+
+
+_ROOMS = (
+    _Room(),
+    _Room(sample=300, command=600, fact_value=200),
+    _Room(sample=0, steps=6, step_text=200, command=400, facts=12, fact_value=150),
+    _Room(sample=0, steps=3, step_text=150, command=300, facts=6, fact_value=100, summary=400),
+    _Room(sample=0, steps=0, facts=0, summary=300, links=3),
+)
+
+
+class TeamsNotifier:
+    """Posts Adaptive Cards to one Teams channel's Workflows webhook."""
+
+    service = "teams"
+
+    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
+        self.channel = check_channel(channel)
+        self._url = url
+        self._delivery = delivery if delivery is not None else Delivery()
+
+    def __repr__(self) -> str:
+        return f"TeamsNotifier(channel={self.channel!r}, host={self._url.host!r})"
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return render_card(alert)
+
+    def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        return render_digest_card(alerts)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self._delivery.post(self._url, payload, service=self.service, channel=self.channel)
+
+
+def render_card(alert: Alert, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """The Workflows message for one alert, at most ``max_bytes`` when serialized."""
+    payload: dict[str, Any] = {}
+    for room in _ROOMS:
+        payload = envelope(_body(alert, room), _actions(alert.links, room.links))
+        if len(encode_json(payload)) <= max_bytes:
+            return payload
+    return envelope(_body(alert, _Room(0, 0, 0, 0, 0, 0, 200, 0)), [])  # titles and summary only
+
+
+def render_digest_card(
+    alerts: Sequence[Alert], *, max_bytes: int = MAX_PAYLOAD_BYTES
+) -> dict[str, Any]:
+    """One message listing many revisions (cause, count, last seen), within ``max_bytes``."""
+    rows = len(alerts)
+    shown = min(rows, MAX_DIGEST_ROWS)
+    while True:
+        payload = envelope(_digest_body(alerts, shown), [])
+        if len(encode_json(payload)) <= max_bytes or shown == 0:
+            return payload
+        shown = max(0, min(shown - 1, shown * 3 // 4))
+
+
+def envelope(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Wrap card elements in the message envelope of platform-facts §4."""
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    card["msteams"] = {"width": "Full"}
+    return {
+        "type": "message",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card}],
+    }
+
+
+# --- card parts ------------------------------------------------------------------------------
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _code(text: str, limit: int) -> dict[str, Any]:
+    """Monospace text that is never parsed as markdown (a TextRun), in a shaded container."""
+    run = {"type": "TextRun", "text": plain_text(text, limit, single_line=False) or " "}
+    run["fontType"] = "Monospace"
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "items": [{"type": "RichTextBlock", "inlines": [run]}],
+    }
+
+
+def _heading(text: str) -> dict[str, Any]:
+    return _text(text, weight="Bolder", separator=True, spacing="Medium")
+
+
+def _title(alert: Alert) -> list[dict[str, Any]]:
+    resolved = alert.kind is AlertKind.RESOLVED
+    headline = f"{_ICONS[alert.kind]} {HEADLINES[alert.kind]}: "
+    what = f"{alert.app} can pull its image again" if resolved else alert.cause_title
+    where = " · ".join(
+        teams_text(part, 120) for part in (alert.app, alert.revision, alert.environment)
+    )
+    return [
+        {
+            "type": "Container",
+            "style": "good" if resolved else "attention",
+            "bleed": True,
+            "items": [
+                _text(
+                    headline + teams_text(what, 200),
+                    size="Large",
+                    weight="Bolder",
+                    color="Good" if resolved else "Attention",
+                ),
+                _text(where, isSubtle=True, spacing="None"),
+            ],
+        }
+    ]
+
+
+def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
+    body = _title(alert)
+    if alert.kind is AlertKind.CAUSE_CHANGED:
+        before = alert.previous_cause_title or alert.previous_cause or "unknown"
+        body.append(
+            _text(
+                f"**Cause:** {teams_text(before, 200)} → **{teams_text(alert.cause_title, 200)}**"
+            )
+        )
+    if alert.kind is AlertKind.RESOLVED:
+        body.append(_text(teams_text(alert.resolution or alert.summary, room.summary)))
+        body.append(
+            _text(
+                f"Was: {teams_text(alert.cause_title, 200)} · {pulls(alert.count)} · "
+                f"{format_time(alert.first_seen)} to {format_time(alert.last_seen)}",
+                isSubtle=True,
+                size="Small",
+            )
+        )
+        return body
+    body.append(_text(teams_text(alert.summary, room.summary)))
+    facts = [(label, value) for label, value in alert.facts[: room.facts]]
+    if room.facts:
+        facts += [
+            ("Count", pulls(alert.count)),
+            ("First seen", format_time(alert.first_seen)),
+            ("Last seen", format_time(alert.last_seen)),
+        ]
+    if facts:
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": teams_text(label, 60), "value": teams_text(value, room.fact_value)}
+                    for label, value in facts
+                ],
+            }
+        )
+    steps = alert.steps[: room.steps]
+    if steps:
+        body.append(_heading("What to do"))
+        for number, step in enumerate(steps, 1):
+            body.append(_text(f"**{number}.** {teams_text(step.text, room.step_text)}"))
+            if step.command and room.command:
+                body.append(_code(step.command, room.command))
+        if len(alert.steps) > len(steps):
+            body.append(_text(f"…and {len(alert.steps) - len(steps)} more step(s)", isSubtle=True))
+    if alert.sample and room.sample:
+        body.append(_heading("Sample log line"))
+        body.append(_code(" ".join(alert.sample.split()), room.sample))
+    if not room.facts:
+        body.append(
+            _text(
+                f"{pulls(alert.count)} · first seen {format_time(alert.first_seen)} · "
+                f"last seen {format_time(alert.last_seen)}",
+                isSubtle=True,
+                size="Small",
+            )
+        )
+    return body
+
+
+def _actions(links: Sequence[Link], limit: int) -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = []
+    for link in links:
+        url = safe_url(link.url)
+        if url is not None and len(actions) < limit:
+            title = plain_text(link.label, 60) or "Open"
+            actions.append({"type": "Action.OpenUrl", "title": title, "url": url})
+    return actions
+
+
+def _digest_body(alerts: Sequence[Alert], shown: int) -> list[dict[str, Any]]:
+    failing = any(a.kind is not AlertKind.RESOLVED for a in alerts)
+    body: list[dict[str, Any]] = [
+        {
+            "type": "Container",
+            "style": "attention" if failing else "good",
+            "bleed": True,
+            "items": [
+                _text(
+                    f"{'🔴' if failing else '✅'} {digest_headline(alerts)}",
+                    size="Large",
+                    weight="Bolder",
+                    color="Attention" if failing else "Good",
+                ),
+                _text(
+                    "One message for many revisions, to keep the channel readable.",
+                    isSubtle=True,
+                    spacing="None",
+                ),
+            ],
+        }
+    ]
+    facts = []
+    for alert in alerts[:shown]:
+        status = (
+            "✅ resolved"
+            if alert.kind is AlertKind.RESOLVED
+            else teams_text(alert.cause_title, 120)
+        )
+        facts.append(
+            {
+                "title": teams_text(f"{alert.app} · {alert.revision}", 120),
+                "value": f"{status} · {pulls(alert.count)} · last "
+                f"{format_time(alert.last_seen)} · {teams_text(alert.environment, 60)}",
+            }
+        )
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    if len(alerts) > shown:
+        body.append(_text(f"…and {len(alerts) - shown} more revision(s)", isSubtle=True))
+    return body

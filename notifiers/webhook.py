@@ -1,0 +1,63 @@
+"""Generic JSON webhook: the alert in its documented, versioned schema (``pullwatch.alert/v1``).
+
+For receivers such as Logic Apps, PagerDuty or Opsgenie (through their own mapping). The body is
+``Alert.to_dict()``; a digest is ``pullwatch.digest/v1`` holding those objects. The only change
+made to the alert is the sample log line: control characters are removed and it is cut to
+``MAX_SAMPLE`` characters. See docs/alert-schema.md. Any 2xx answer is a success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from notifiers.alert import ALERT_SCHEMA, Alert, AlertKind
+from notifiers.base import check_channel
+from notifiers.delivery import Delivery
+from notifiers.endpoint import WebhookURL
+from notifiers.text import clean, truncate
+
+DIGEST_SCHEMA = "pullwatch.digest/v1"
+MAX_SAMPLE = 4000
+
+
+class WebhookNotifier:
+    """Posts the alert JSON to one generic webhook."""
+
+    service = "webhook"
+
+    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
+        self.channel = check_channel(channel)
+        self._url = url
+        self._delivery = delivery if delivery is not None else Delivery()
+
+    def __repr__(self) -> str:
+        return f"WebhookNotifier(channel={self.channel!r}, host={self._url.host!r})"
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return render_alert(alert)
+
+    def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        return render_digest(alerts)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self._delivery.post(self._url, payload, service=self.service, channel=self.channel)
+
+
+def render_alert(alert: Alert) -> dict[str, Any]:
+    """``Alert.to_dict()`` (schema ``pullwatch.alert/v1``) with the sample cleaned and cut."""
+    data = alert.to_dict()
+    data["sample"] = truncate(clean(alert.sample), MAX_SAMPLE)
+    return data
+
+
+def render_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """``{"schema": "pullwatch.digest/v1", "kind": "digest", "count": n, "alerts": [...]}``."""
+    return {
+        "schema": DIGEST_SCHEMA,
+        "kind": "digest",
+        "alert_schema": ALERT_SCHEMA,
+        "count": len(alerts),
+        "failing": sum(1 for a in alerts if a.kind is not AlertKind.RESOLVED),
+        "alerts": [render_alert(alert) for alert in alerts],
+    }
