@@ -1,0 +1,5 @@
+"""Entry point for ``python -m pullwatch``."""
+
+from pullwatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""``python -m pullwatch``: the command line. Each sub-command lives in ``pullwatch/commands/``.
+
+A command module exposes ``register(subparsers)``, which adds its parser and sets
+``func(args) -> int`` as the handler. Errors pullwatch raises on purpose print one clear line
+(to stderr) and exit 2; nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from notifiers.errors import NotifierError
+from pullwatch.errors import PullwatchError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "pullwatch.commands.classify",
+    "pullwatch.commands.scan",
+    "pullwatch.commands.ledger",
+    "pullwatch.commands.run",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pullwatch",
+        description="Find, explain and report Azure Container Apps image-pull failures.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:  # a command not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (PullwatchError, NotifierError) as error:
+        print(f"pullwatch: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
