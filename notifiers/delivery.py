@@ -14,7 +14,8 @@ seconds of one ``post``, waits included); each attempt's timeouts are also cut t
 of the budget. Giving up raises ``DeliveryError(retryable=True)`` so the ledger keeps the alert.
 
 A webhook URL's path and query never appear in an error, a log record or an exception chain:
-``requests`` exceptions embed the URL, so they are never shown or chained (``from None``).
+``requests`` exceptions embed the URL, so they are never shown or chained, and urllib3's DEBUG
+request log gets a filter that blanks request targets.
 """
 
 from __future__ import annotations
@@ -90,6 +91,25 @@ def encode_json(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class _RedactRequestTargets(logging.Filter):
+    """urllib3 logs each request's path and query at DEBUG; for a webhook those are the secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                "/…" if isinstance(arg, str) and (arg.startswith("/") or "://" in arg) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _guard_urllib3_logs() -> None:
+    """Install the redacting filter on urllib3's request logger (once; it is process-wide)."""
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactRequestTargets) for f in logger.filters):
+        logger.addFilter(_RedactRequestTargets())
+
+
 class Delivery:
     """POSTs JSON to webhooks with the retry policy; shared by all notifiers (network I/O)."""
 
@@ -101,6 +121,7 @@ class Delivery:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        _guard_urllib3_logs()
         self.policy = policy
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
@@ -206,11 +227,15 @@ class Delivery:
             finally:
                 response.close()
         except requests.Timeout:
-            raise _AttemptFailedError("timed out") from None
+            failure = "timed out"
         except requests.ConnectionError:
-            raise _AttemptFailedError("connection failed") from None
+            failure = "connection failed"
         except requests.RequestException as exc:  # never show str(exc): it holds the URL
-            raise _AttemptFailedError(f"request failed ({type(exc).__name__})") from None
+            failure = f"request failed ({type(exc).__name__})"
+        else:
+            failure = ""
+        if failure:  # raised outside the except block: no __context__ pointing at the URL
+            raise _AttemptFailedError(failure)
         return Reply(
             status=response.status_code,
             body=bytes(raw[:MAX_REPLY_BYTES]).decode("utf-8", errors="replace"),

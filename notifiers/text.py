@@ -118,7 +118,10 @@ def slack_link(url: str, label: str, limit: int = 500) -> str | None:
 # code, html), and the line starts that make headings, quotes and lists. A backslash before ASCII
 # punctuation shows the character itself.
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>~|])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([#+\-])|(\d+)([.)]))", re.MULTILINE)
+_MARKDOWN_LINE_START = re.compile(
+    r"^([ \t]*)(?:(#{1,6}|[+\-])(?=[ \t]|$)|(-)(?=-{2,}[ \t]*$)|(\d{1,9})([.)])(?=[ \t]|$))",
+    re.MULTILINE,
+)
 _MARKDOWN_UNIT = re.compile(r"\\.|.", re.DOTALL)
 
 
@@ -133,9 +136,11 @@ def teams_text(text: str, limit: int, *, single_line: bool = True) -> str:
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
-    indent, marker, number, dot = match.groups()
+    indent, marker, rule, number, dot = match.groups()
     if marker is not None:  # "# heading", "- item", "+ item"
         return f"{indent}\\{marker}"
+    if rule is not None:  # "---" (a horizontal rule)
+        return f"{indent}\\{rule}"
     return f"{indent}{number}\\{dot}"  # "1. item" → "1\. item"
 
 

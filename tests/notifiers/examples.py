@@ -1,0 +1,164 @@
+"""Fixed, realistic alerts used by the notifier tests and golden files (one per message kind)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from notifiers import Alert, AlertKind, Link, Step
+
+FIRST = datetime(2026, 3, 14, 2, 11, 5, tzinfo=UTC)
+LAST = datetime(2026, 3, 14, 2, 41, 37, tzinfo=UTC)
+_APP = "--name api --resource-group rg-shop-prod"
+_PORTAL = (
+    "https://portal.azure.com/#@/resource/subscriptions/00000000-0000-0000-0000-000000000000"
+    "/resourceGroups/rg-shop-prod/providers/Microsoft.App/containerApps/api/revisionManagement"
+)
+_LINKS = (
+    Link("Open the app in the Azure portal", _PORTAL),
+    Link("Troubleshooting image pulls", "https://aka.ms/cappsimagepullerrors"),
+)
+
+REGISTRY_UNAUTHORIZED = Alert(
+    kind=AlertKind.FIRING,
+    environment="cae-shop-prod",
+    app="api",
+    revision="api--0000005",
+    cause="registry-unauthorized",
+    cause_title="Registry rejected the credentials (401)",
+    summary=(
+        "myacr.azurecr.io answered 401 Unauthorized: the credentials are wrong, rotated or "
+        "missing, or the managed identity has no AcrPull role."
+    ),
+    facts=(
+        ("Image", "myacr.azurecr.io/api:1.4.2"),
+        ("Registry", "myacr.azurecr.io"),
+        ("HTTP status", "401"),
+    ),
+    steps=(
+        Step(
+            "See which registry credentials the app uses",
+            f"az containerapp registry list {_APP} -o table",
+        ),
+        Step(
+            "Managed identity: grant it AcrPull on the registry",
+            "az role assignment create --role AcrPull --assignee <identity-principal-id> "
+            "--scope $(az acr show --name myacr --query id -o tsv)",
+        ),
+        Step(
+            "Managed identity: make the app pull with it",
+            f"az containerapp registry set {_APP} --server myacr.azurecr.io "
+            "--identity <identity-resource-id-or-system>",
+        ),
+    ),
+    count=12,
+    first_seen=FIRST,
+    last_seen=LAST,
+    sample="Container pull image failed with unauthorized error.",
+    links=_LINKS,
+    reason="first-notification",
+    image="myacr.azurecr.io/api:1.4.2",
+)
+
+IMAGE_NOT_FOUND = Alert(
+    kind=AlertKind.FIRING,
+    environment="cae-shop-prod",
+    app="worker",
+    revision="worker--g72o3de",
+    cause="image-not-found",
+    cause_title="Image or tag not found",
+    summary="The registry has no myacr.azurecr.io/worker:2.0.0-rc1: the repository, tag or "
+    "digest does not exist.",
+    facts=(("Image", "myacr.azurecr.io/worker:2.0.0-rc1"), ("Registry", "myacr.azurecr.io")),
+    steps=(
+        Step(
+            "List the newest tags that exist in the repository",
+            "az acr repository show-tags --name myacr --repository worker --orderby time_desc "
+            "--top 20 -o table",
+        ),
+        Step(
+            "Point the app at a tag that exists (or push the missing tag first)",
+            "az containerapp update --name worker --resource-group rg-shop-prod "
+            "--image myacr.azurecr.io/worker:<existing-tag>",
+        ),
+    ),
+    count=3,
+    first_seen=FIRST,
+    last_seen=LAST,
+    sample=(
+        'Failed to pull image "myacr.azurecr.io/worker:2.0.0-rc1": rpc error: code = NotFound '
+        "desc = failed to resolve reference: myacr.azurecr.io/worker:2.0.0-rc1: not found"
+    ),
+    links=_LINKS,
+    image="myacr.azurecr.io/worker:2.0.0-rc1",
+)
+
+REGISTRY_FIREWALL = Alert(
+    kind=AlertKind.FIRING,
+    environment="cae-shop-prod",
+    app="api",
+    revision="api--0000006",
+    cause="registry-firewall",
+    cause_title="Registry firewall denied the environment's IP",
+    summary="myacr.azurecr.io refused client IP 20.61.4.17: the registry firewall or "
+    "private endpoint does not allow the environment's outbound address.",
+    facts=(
+        ("Image", "myacr.azurecr.io/api:1.4.3"),
+        ("Client IP", "20.61.4.17"),
+        ("Registry error", "DENIED"),
+    ),
+    steps=(
+        Step(
+            "Allow the environment's outbound IP on the registry",
+            "az acr network-rule add --name myacr --ip-address 20.61.4.17",
+        ),
+    ),
+    count=40,
+    first_seen=FIRST,
+    last_seen=LAST,
+    sample=(
+        "Container 'api' was terminated with exit code '' and reason 'ImagePullFailure'. "
+        'Error: {"errors":[{"code":"DENIED","message":"client with IP \'20.61.4.17\' is not '
+        'allowed access, refer https://aka.ms/acr/firewall to grant access"}]}'
+    ),
+    links=_LINKS,
+    image="myacr.azurecr.io/api:1.4.3",
+)
+
+REMINDER = replace(REGISTRY_UNAUTHORIZED, kind=AlertKind.REMINDER, count=57, reason="repeat-due")
+
+CAUSE_CHANGED = replace(
+    REGISTRY_FIREWALL,
+    kind=AlertKind.CAUSE_CHANGED,
+    revision="api--0000005",
+    previous_cause="registry-unauthorized",
+    previous_cause_title="Registry rejected the credentials (401)",
+    reason="cause-changed",
+)
+
+RESOLVED = replace(
+    REGISTRY_UNAUTHORIZED,
+    kind=AlertKind.RESOLVED,
+    resolution="The revision pulled myacr.azurecr.io/api:1.4.2 at 2026-03-14 03:02 UTC.",
+    reason="resolved",
+)
+
+DIGEST = (
+    REGISTRY_UNAUTHORIZED,
+    IMAGE_NOT_FOUND,
+    REGISTRY_FIREWALL,
+    replace(IMAGE_NOT_FOUND, app="billing", revision="billing--0000012", count=7),
+    replace(REGISTRY_FIREWALL, app="web", revision="web--x8k2p1q", count=21),
+    replace(REGISTRY_FIREWALL, app="search", revision="search--0000003", count=2),
+    replace(RESOLVED, app="cart", revision="cart--0000009", count=4),
+)
+
+# Every single-alert message kind, by golden-file name.
+SINGLE = {
+    "firing-registry-unauthorized": REGISTRY_UNAUTHORIZED,
+    "firing-image-not-found": IMAGE_NOT_FOUND,
+    "firing-registry-firewall": REGISTRY_FIREWALL,
+    "reminder": REMINDER,
+    "cause-changed": CAUSE_CHANGED,
+    "resolved": RESOLVED,
+}

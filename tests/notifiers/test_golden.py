@@ -1,0 +1,111 @@
+"""Golden payloads for every message kind and service.
+
+Regenerate with ``PULLWATCH_REGEN_GOLDEN=1 pytest tests/notifiers/test_golden.py`` and review
+the diff; otherwise each rendered payload must equal its committed file exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifiers import Notifier, SlackNotifier, TeamsNotifier, WebhookNotifier, WebhookURL
+from notifiers.delivery import encode_json
+from tests.notifiers.checks import TEAMS_MAX_BYTES, block_kit_problems, validate_cards
+from tests.notifiers.examples import DIGEST, SINGLE
+
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("PULLWATCH_REGEN_GOLDEN") == "1"
+_URL = WebhookURL("https://example.invalid/hook")
+NOTIFIERS: dict[str, Notifier] = {
+    "teams": TeamsNotifier(_URL, "teams-1"),
+    "slack": SlackNotifier(_URL, "slack-1"),
+    "webhook": WebhookNotifier(_URL, "webhook-1"),
+}
+CASES = [*SINGLE, "digest"]
+
+
+def render(service: str, case: str) -> dict[str, Any]:
+    notifier = NOTIFIERS[service]
+    return notifier.render_digest(DIGEST) if case == "digest" else notifier.render(SINGLE[case])
+
+
+def golden_path(service: str, case: str) -> Path:
+    return GOLDEN / service / f"{case}.json"
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("service", sorted(NOTIFIERS))
+def test_payload_matches_golden_file(service: str, case: str) -> None:
+    payload = render(service, case)
+    path = golden_path(service, case)
+    if REGEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    assert path.exists(), f"missing {path}: run with PULLWATCH_REGEN_GOLDEN=1"
+    assert json.loads(path.read_text("utf-8")) == payload
+
+
+def test_every_golden_file_is_produced_by_a_case() -> None:
+    expected = {golden_path(s, c) for s in NOTIFIERS for c in CASES}
+    assert set(GOLDEN.glob("*/*.json")) == expected
+
+
+def test_teams_golden_cards_parse_without_any_event() -> None:
+    paths = sorted((GOLDEN / "teams").glob("*.json"))
+    assert len(paths) == len(CASES)
+    assert validate_cards(paths) == {str(p): [] for p in paths}
+
+
+def test_card_validator_reports_problems(tmp_path: Path) -> None:
+    """The validator can fail: a misspelt property, a bad value and an unknown element."""
+    message = render("teams", "firing-registry-unauthorized")
+    body = message["attachments"][0]["content"]["body"]
+    body.append({"type": "TextBlock", "text": "x", "fonttype": "Monospace"})
+    body.append({"type": "TextBlock", "text": "x", "size": "Huge"})
+    body.append({"type": "Tabel"})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(message), "utf-8")
+    wrong_envelope = tmp_path / "envelope.json"
+    wrong_envelope.write_text(json.dumps({"text": "hi"}), "utf-8")
+    problems = validate_cards([bad, wrong_envelope])
+    text = " ".join(problems[str(bad)])
+    assert "fonttype" in text
+    assert "InvalidPropertyValue" in text
+    assert "UnknownElementType" in text
+    assert problems[str(wrong_envelope)]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_teams_envelope_and_size(case: str) -> None:
+    message = render("teams", case)
+    assert message["type"] == "message"
+    (attachment,) = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["contentUrl"] is None
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
+    assert card["version"] in ("1.4", "1.5")
+    assert card["msteams"] == {"width": "Full"}
+    assert len(encode_json(message)) <= TEAMS_MAX_BYTES
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_slack_payload_within_block_kit_limits(case: str) -> None:
+    assert block_kit_problems(render("slack", case)) == []
+
+
+def test_block_kit_check_can_fail() -> None:
+    payload = render("slack", "firing-registry-unauthorized")
+    payload["blocks"][0]["text"]["text"] = "x" * 151
+    payload["blocks"][1]["text"]["text"] = "<!channel> look"
+    payload["blocks"] += [{"type": "divider"}] * 50
+    problems = " ".join(block_kit_problems(payload))
+    assert "header" in problems
+    assert "mention" in problems
+    assert "blocks" in problems
