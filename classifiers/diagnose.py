@@ -19,6 +19,7 @@ import ipaddress
 import re
 import string
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from classifiers.causes import (
@@ -28,28 +29,49 @@ from classifiers.causes import (
     CauseInfo,
     Only,
 )
-from classifiers.reference import ImageReference, is_acr_host, parse_reference, strip_quotes
+from classifiers.reference import ImageReference, is_acr_host, parse_reference
 from classifiers.rules import FIREWALL_WORDS, REASON_CAUSES, REGISTRY_CODE, REGISTRY_CODES, RULES
 
 EVIDENCE_CHARS = 240
 _ATTEMPT_SEPARATOR = ", rpc error: code = "
 
-_IMAGE = re.compile(
-    r"(?:Failed to pull image|failed to pull and unpack image|failed to resolve reference"
-    r"|Back-off pulling image|Pulling image|pull image|for image|Successfully pulled image"
-    r"|Invalid value:|image)"
-    r"\s{1,5}([\"'“‘`]?)([^\s\"'“”‘’`]{1,512})",
-    re.IGNORECASE,
+# Where an image reference follows in the wordings of containerd, dockerd, CRI-O and Container
+# Apps (lower case, most specific first). The token after the marker is the reference.
+_IMAGE_MARKERS = (
+    "failed to pull image ",
+    "pull and unpack image ",
+    "failed to resolve reference ",
+    "back-off pulling image ",
+    "pulling image ",
+    "pulled image ",
+    "for image ",
+    "manifest for ",
+    "pull access denied for ",
+    "invalid value: ",
+    "pull image ",
+    "image ",
 )
-_REGISTRY_HOST = re.compile(
-    r"(?:request to https?://|(?:Head|Get|GET|HEAD|Post) \"?https?://|\blookup |service=)"
-    r"([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})"
-)
+_MAX_MARKER_TRIES = 32  # bounds the work on hostile lines that repeat a marker
+_TOKEN = re.compile(r"\s{0,4}([\"'“‘`]?)([^\s\"'“”‘’`]{1,512})")
+# Where a registry host follows when no image reference was found (lower case markers).
+_HOST_MARKERS = ("request to https://", "request to http://", ' "https://', "lookup ", "service=")
+_HOST = re.compile(r"([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})(?![A-Za-z0-9-])")
 _HTTP_STATUS = re.compile(
     r"\b([1-5]\d\d) (?:Unauthorized|Forbidden|Not Found|Too Many Requests|Service Unavailable"
     r"|Internal Server Error|Bad Gateway|Gateway Time-?out|Bad Request|Conflict)\b"
-    r"|status code:? ([1-5]\d\d)\b|HTTP status: ([1-5]\d\d)\b",
-    re.IGNORECASE,
+    r"|[Ss]tatus [Cc]ode:? ([1-5]\d\d)\b|HTTP status: ([1-5]\d\d)\b"
+)
+# Causes whose messages carry an HTTP status worth reporting.
+_HTTP_CAUSES = frozenset(
+    {
+        Cause.IMAGE_NOT_FOUND,
+        Cause.REGISTRY_UNAUTHORIZED,
+        Cause.REPOSITORY_ACCESS_DENIED,
+        Cause.REGISTRY_FIREWALL,
+        Cause.REGISTRY_UNAVAILABLE,
+        Cause.RATE_LIMITED,
+        Cause.UNKNOWN,
+    }
 )
 _CLIENT_IP = re.compile(r"client with IP ['\"“‘]?([0-9A-Fa-f.:]{2,45})['\"”’]?")
 _DNS_SERVER = re.compile(r"\blookup [^\s]{1,255} on \[?([0-9A-Fa-f.:]{2,45}?)\]?:53\b")
@@ -165,7 +187,7 @@ def _match(text: str) -> _Match | None:
                 continue
             if rule.confirm is None:
                 return _Match(rule.cause, rule.name, index, index + len(needle))
-            confirmed = rule.confirm.search(text)
+            confirmed = rule.confirm.search(lowered)
             if confirmed is not None:
                 return _Match(rule.cause, rule.name, confirmed.start(), confirmed.end())
             break  # the confirm regex covers every needle of this rule
@@ -176,7 +198,10 @@ def _evidence(text: str, start: int, end: int) -> str:
     half = max(0, (EVIDENCE_CHARS - (end - start)) // 2)
     lo = max(0, start - half)
     hi = min(len(text), max(end, start) + half)
-    piece = _WHITESPACE.sub(" ", text[lo:hi].translate(_CONTROL)).strip()
+    piece = text[lo:hi]
+    if not piece.isprintable():
+        piece = piece.translate(_CONTROL)
+    piece = " ".join(piece.split())
     if lo > 0:
         piece = "…" + piece
     if hi < len(text):
@@ -194,34 +219,60 @@ class _Facts:
     dns_server: str | None
 
 
-def _facts(decisive: str, message: str) -> _Facts:
-    image = None
-    ref = None
-    for found in _IMAGE.finditer(message):
-        candidate = strip_quotes(found.group(2)).rstrip(":.,;)]}")
-        parsed = parse_reference(candidate)
-        if parsed is not None and ("/" in candidate or ":" in candidate or "." in candidate):
-            image, ref = candidate, parsed
-            break
-        if image is None and found.group(1) and candidate:
-            image = candidate  # quoted but unparseable: keep it verbatim (invalid reference)
+def _facts(cause: Cause, decisive: str, message: str) -> _Facts:
+    image, ref = _find_image(message)
     registry = ref.registry if ref is not None else None
     if registry is None:
-        host = _REGISTRY_HOST.search(decisive) or _REGISTRY_HOST.search(message)
-        registry = host.group(1).lower() if host else None
+        registry = _find_host(decisive) or _find_host(message)
     status = None
-    status_match = _HTTP_STATUS.search(decisive)
-    if status_match is not None:
-        status = int(next(group for group in status_match.groups() if group))
+    if cause in _HTTP_CAUSES:
+        status_match = _HTTP_STATUS.search(decisive)
+        if status_match is not None:
+            status = int(next(group for group in status_match.groups() if group))
     client_ip = None
-    ip_match = _CLIENT_IP.search(message)
-    if ip_match is not None and _is_ip(ip_match.group(1)):
-        client_ip = ip_match.group(1)
+    if "client with IP" in message:
+        ip_match = _CLIENT_IP.search(message)
+        if ip_match is not None and _is_ip(ip_match.group(1)):
+            client_ip = ip_match.group(1)
     dns = None
-    dns_match = _DNS_SERVER.search(decisive)
-    if dns_match is not None and _is_ip(dns_match.group(1)):
-        dns = dns_match.group(1)
+    if cause is Cause.DNS_FAILURE:
+        dns_match = _DNS_SERVER.search(decisive)
+        if dns_match is not None and _is_ip(dns_match.group(1)):
+            dns = dns_match.group(1)
     return _Facts(image, ref, registry, status, client_ip, dns)
+
+
+def _find_host(text: str) -> str | None:
+    """A registry host named in a request URL, a DNS lookup or a token ``service=``."""
+    lowered = text.lower()
+    for marker in _HOST_MARKERS:
+        start = lowered.find(marker)
+        if start >= 0:
+            host = _HOST.match(lowered, start + len(marker))
+            if host is not None:
+                return host.group(1)
+    return None
+
+
+def _find_image(message: str) -> tuple[str | None, ImageReference | None]:
+    """The first image reference after a known marker; a quoted unparseable one as written."""
+    lowered = message.lower()
+    fallback = None
+    for marker in _IMAGE_MARKERS:
+        start = lowered.find(marker)
+        tries = 0
+        while start >= 0 and tries < _MAX_MARKER_TRIES:
+            tries += 1
+            token = _TOKEN.match(message, start + len(marker))
+            if token is not None:
+                candidate = token.group(2).rstrip(":.,;)]}")
+                parsed = parse_reference(candidate)
+                if parsed is not None and any(c in candidate for c in "/:."):
+                    return candidate, parsed
+                if fallback is None and token.group(1) and candidate:
+                    fallback = candidate  # quoted but unparseable: keep it (invalid reference)
+            start = lowered.find(marker, start + len(marker))
+    return fallback, None
 
 
 def _is_ip(text: str) -> bool:
@@ -234,13 +285,13 @@ def _is_ip(text: str) -> bool:
 
 def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) -> Diagnosis:
     info = CATALOG[cause]
-    facts = _facts(decisive, message)
+    facts = _facts(cause, decisive, message)
     ref = facts.ref
     return Diagnosis(
         cause=cause,
         title=info.title,
         transient=info.transient,
-        summary=_summary(info, facts),
+        summary=_summary(cause, _fill_key(facts)),
         evidence=evidence,
         image=facts.image,
         registry=facts.registry,
@@ -250,9 +301,14 @@ def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) 
         http_status=facts.http_status,
         client_ip=facts.client_ip,
         dns_server=facts.dns_server,
-        remediation=remediation(info, facts.registry, _fill_values(facts)),
+        remediation=_remediation(cause, facts.registry, _fill_key(facts)),
         rule=rule,
     )
+
+
+def _fill_key(facts: _Facts) -> tuple[tuple[str, str], ...]:
+    """The values that remediation and summary depend on, hashable for caching."""
+    return tuple(sorted(_fill_values(facts).items()))
 
 
 def _fill_values(facts: _Facts) -> dict[str, str]:
@@ -285,10 +341,18 @@ _PROSE = {
 _FORMATTER = string.Formatter()
 
 
-def _summary(info: CauseInfo, facts: _Facts) -> str:
+@lru_cache(maxsize=4096)
+def _summary(cause: Cause, fill: tuple[tuple[str, str], ...]) -> str:
     values = dict(_PROSE)
-    values.update(_fill_values(facts))
-    return _FORMATTER.vformat(info.summary, (), _Placeholders(values))
+    values.update(fill)
+    return _FORMATTER.vformat(CATALOG[cause].summary, (), _Placeholders(values))
+
+
+@lru_cache(maxsize=4096)
+def _remediation(
+    cause: Cause, registry: str | None, fill: tuple[tuple[str, str], ...]
+) -> tuple[RemediationStep, ...]:
+    return remediation(CATALOG[cause], registry, dict(fill))
 
 
 def remediation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 DOCKER_HUB = "docker.io"
 _QUOTES = "\"'“”‘’`"
@@ -51,6 +52,7 @@ def strip_quotes(text: str) -> str:
     return text.strip().strip(_QUOTES).strip()
 
 
+@lru_cache(maxsize=8192)
 def parse_reference(text: str) -> ImageReference | None:
     """Parse ``text`` (quotes allowed); None when it is not a valid image reference."""
     ref = strip_quotes(text)

@@ -29,7 +29,7 @@ from classifiers.signals import FAILURE_LOG_TERMS, FAILURE_REASONS
 class Rule:
     cause: Cause
     needles: tuple[str, ...]  # lower-case substrings; any one is enough
-    confirm: re.Pattern[str] | None = None  # must also match (searched in the original text)
+    confirm: re.Pattern[str] | None = None  # must also match (searched in the lower-cased text)
     name: str = ""
 
 
@@ -112,8 +112,7 @@ RULES: tuple[Rule, ...] = (
         confirm=re.compile(
             r"no such host|server misbehaving|name resolution|name or service not known"
             r"|\blookup [^\s:]{1,255}(?::\d{1,5})?(?: on [^\s]{1,100})?: "
-            r"(?:i/o timeout|read udp|dial udp|write udp|connection refused|no answer)",
-            re.IGNORECASE,
+            r"(?:i/o timeout|read udp|dial udp|write udp|connection refused|no answer)"
         ),
         name="dns",
     ),
@@ -172,10 +171,8 @@ RULES: tuple[Rule, ...] = (
             "rollup_error",
         ),
         confirm=re.compile(
-            r"\b50[0-4] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)"
-            r"|status code:? 5\d\d|HTTP status: 5\d\d|Internal Server Error|Service Unavailable"
-            r"|Bad Gateway|Gateway Time-?out",
-            re.IGNORECASE,
+            r"internal server error|bad gateway|service unavailable|gateway time-?out"
+            r"|status code:? 5\d\d|http status: 5\d\d|rollup_error"
         ),
         name="server-error",
     ),
@@ -226,10 +223,9 @@ RULES: tuple[Rule, ...] = (
             "proxy error",
         ),
         confirm=re.compile(
-            r"connection reset|connection refused|unexpected EOF|(?<![A-Za-z])EOF(?![A-Za-z])"
-            r"|proxyconnect|no route to host|network is unreachable|broken pipe|GOAWAY"
-            r"|use of closed network connection|proxy error",
-            re.IGNORECASE,
+            r"connection reset|connection refused|(?<![a-z])eof(?![a-z])"
+            r"|proxyconnect|no route to host|network is unreachable|broken pipe|goaway"
+            r"|use of closed network connection|proxy error"
         ),
         name="connection",
     ),

@@ -1,0 +1,65 @@
+"""`python -m pullwatch classify` as an on-call engineer uses it: arguments, stdin, --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.classifiers.seed_cases import SEED_CASES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pullwatch", "classify", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_json_one_object_per_message() -> None:
+    messages = [SEED_CASES[3][1], SEED_CASES[6][1]]
+    result = run_cli("--json", *messages)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["cause"] for line in lines] == ["registry-unauthorized", "dns-failure"]
+    first = json.loads(lines[0])
+    assert first["image"] == "someacr.azurecr.io/image:tag"
+    assert first["remediation"][0]["text"]
+
+
+def test_stdin_one_message_per_line_skipping_blanks() -> None:
+    stdin = "\n".join([SEED_CASES[4][1], "", SEED_CASES[12][1]]) + "\n"
+    result = run_cli("--json", stdin=stdin)
+    causes = [json.loads(line)["cause"] for line in result.stdout.splitlines()]
+    assert causes == ["registry-firewall", "registry-firewall"]
+
+
+def test_human_output_has_cause_facts_and_numbered_steps() -> None:
+    result = run_cli(SEED_CASES[13][1])
+    out = result.stdout
+    assert out.startswith("image-not-found: Image or tag not found")
+    assert "image:       someacr.azurecr.io/someimage:sometag" in out
+    assert "    1. " in out and "$ az acr repository show-tags --name someacr" in out
+
+
+def test_reason_option() -> None:
+    result = run_cli(
+        "--json",
+        "--reason",
+        "ImagePullUnauthorized",
+        "Container pull image failed with unauthorized error.",
+    )
+    assert json.loads(result.stdout)["cause"] == "registry-unauthorized"
+
+
+def test_terminal_escapes_in_log_text_are_not_printed() -> None:
+    result = run_cli('Failed to pull image "a.azurecr.io/x:1": \x1b]0;pwned\x07 401 Unauthorized')
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
