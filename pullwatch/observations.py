@@ -31,7 +31,8 @@ class RevisionGroup:
     first_seen: datetime  # min TimeGenerated
     last_seen: datetime  # max TimeGenerated
     last_ingested: datetime | None  # max ingestion time (None for sources without it)
-    samples: tuple[str, ...]  # distinct log messages, each at most SAMPLE_CHARS, at most MAX_SAMPLES
+    # distinct log messages, each at most SAMPLE_CHARS chars, at most MAX_SAMPLES of them
+    samples: tuple[str, ...]
     resource_id: str = ""  # _ResourceId when the table has it
 
     @property

@@ -34,64 +34,118 @@ class SettingSpec:
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("PULLWATCH_WORKSPACE_IDS", None,
-                "Log Analytics workspace ids (GUIDs), comma separated. Required to query Azure."),
-    SettingSpec("PULLWATCH_LOGS_ENDPOINT", "https://api.loganalytics.io/v1",
-                "Log Analytics query endpoint (sovereign clouds: https://api.loganalytics.us/v1, "
-                "https://api.loganalytics.azure.cn/v1)."),
-    SettingSpec("PULLWATCH_TABLE", "auto",
-                "Which system-log table to read: auto, ContainerAppSystemLogs_CL or "
-                "ContainerAppSystemLogs."),
-    SettingSpec("PULLWATCH_LOOKBACK", "60m",
-                "TimeGenerated lookback added to the ingestion-time watermark (late records)."),
-    SettingSpec("PULLWATCH_SCHEDULE", "0 */5 * * * *",
-                "Timer schedule, 6-field NCRONTAB in UTC."),
-    SettingSpec("PULLWATCH_REPEAT_INTERVAL", "4h",
-                "Remind about a still-failing revision after this long; 0 = never."),
-    SettingSpec("PULLWATCH_TRANSIENT_GRACE", "10m",
-                "A transient cause alerts only after failing this long ..."),
-    SettingSpec("PULLWATCH_TRANSIENT_OCCURRENCES", "3",
-                "... or this many times."),
-    SettingSpec("PULLWATCH_QUIET_PERIOD", "30m",
-                "A revision with no failures for this long is resolved."),
-    SettingSpec("PULLWATCH_RETENTION", "7d",
-                "Resolved ledger entries are pruned after this long."),
-    SettingSpec("PULLWATCH_DIGEST_THRESHOLD", "5",
-                "More firing revisions than this in one tick for one channel: one digest message."),
-    SettingSpec("PULLWATCH_LEDGER_ACCOUNT_URL", None,
-                "Blob service URL of the ledger's storage account (uses the Function's identity)."),
-    SettingSpec("PULLWATCH_LEDGER_CONNECTION_STRING", None,
-                "Storage connection string instead of the account URL (local use and Azurite).",
-                secret=True),
+    SettingSpec(
+        "PULLWATCH_WORKSPACE_IDS",
+        None,
+        "Log Analytics workspace ids (GUIDs), comma separated. Required to query Azure.",
+    ),
+    SettingSpec(
+        "PULLWATCH_LOGS_ENDPOINT",
+        "https://api.loganalytics.io/v1",
+        "Log Analytics query endpoint (sovereign clouds: https://api.loganalytics.us/v1, "
+        "https://api.loganalytics.azure.cn/v1).",
+    ),
+    SettingSpec(
+        "PULLWATCH_TABLE",
+        "auto",
+        "Which system-log table to read: auto, ContainerAppSystemLogs_CL or "
+        "ContainerAppSystemLogs.",
+    ),
+    SettingSpec(
+        "PULLWATCH_LOOKBACK",
+        "60m",
+        "TimeGenerated lookback added to the ingestion-time watermark (late records).",
+    ),
+    SettingSpec("PULLWATCH_SCHEDULE", "0 */5 * * * *", "Timer schedule, 6-field NCRONTAB in UTC."),
+    SettingSpec(
+        "PULLWATCH_REPEAT_INTERVAL",
+        "4h",
+        "Remind about a still-failing revision after this long; 0 = never.",
+    ),
+    SettingSpec(
+        "PULLWATCH_TRANSIENT_GRACE",
+        "10m",
+        "A transient cause alerts only after failing this long ...",
+    ),
+    SettingSpec("PULLWATCH_TRANSIENT_OCCURRENCES", "3", "... or this many times."),
+    SettingSpec(
+        "PULLWATCH_QUIET_PERIOD", "30m", "A revision with no failures for this long is resolved."
+    ),
+    SettingSpec("PULLWATCH_RETENTION", "7d", "Resolved ledger entries are pruned after this long."),
+    SettingSpec(
+        "PULLWATCH_DIGEST_THRESHOLD",
+        "5",
+        "More firing revisions than this in one tick for one channel: one digest message.",
+    ),
+    SettingSpec(
+        "PULLWATCH_LEDGER_ACCOUNT_URL",
+        None,
+        "Blob service URL of the ledger's storage account (uses the Function's identity).",
+    ),
+    SettingSpec(
+        "PULLWATCH_LEDGER_CONNECTION_STRING",
+        None,
+        "Storage connection string instead of the account URL (local use and Azurite).",
+        secret=True,
+    ),
     SettingSpec("PULLWATCH_LEDGER_CONTAINER", "pullwatch", "Blob container of the ledger."),
     SettingSpec("PULLWATCH_LEDGER_BLOB", "ledger.json", "Blob name of the ledger."),
-    SettingSpec("PULLWATCH_LEDGER_PATH", ".pullwatch/ledger.json",
-                "Local ledger file, used when no blob account is configured."),
-    SettingSpec("PULLWATCH_TEAMS_WEBHOOK_URLS", None,
-                "Teams Workflows webhook URLs (comma or newline separated), one per channel.",
-                secret=True),
-    SettingSpec("PULLWATCH_SLACK_WEBHOOK_URLS", None,
-                "Slack incoming webhook URLs (comma or newline separated), one per channel.",
-                secret=True),
-    SettingSpec("PULLWATCH_WEBHOOK_URLS", None,
-                "Generic JSON webhook URLs (schema pullwatch.alert/v1), e.g. a Logic App.",
-                secret=True),
-    SettingSpec("PULLWATCH_SEND_BUDGET", "60s",
-                "Longest time one message may spend on retries within a tick."),
-    SettingSpec("PULLWATCH_DRY_RUN", "false",
-                "true: print the messages instead of posting them (the ledger is still updated)."),
-    SettingSpec("PULLWATCH_SUBSCRIPTION_ID", None,
-                "Subscription of the Container Apps, for portal links (optional)."),
-    SettingSpec("PULLWATCH_RESOURCE_GROUP", None,
-                "Resource group of the Container Apps, for portal links (optional)."),
-    SettingSpec("AZURE_CLIENT_ID", None,
-                "Client id of the user-assigned managed identity (DefaultAzureCredential)."),
+    SettingSpec(
+        "PULLWATCH_LEDGER_PATH",
+        ".pullwatch/ledger.json",
+        "Local ledger file, used when no blob account is configured.",
+    ),
+    SettingSpec(
+        "PULLWATCH_TEAMS_WEBHOOK_URLS",
+        None,
+        "Teams Workflows webhook URLs (comma or newline separated), one per channel.",
+        secret=True,
+    ),
+    SettingSpec(
+        "PULLWATCH_SLACK_WEBHOOK_URLS",
+        None,
+        "Slack incoming webhook URLs (comma or newline separated), one per channel.",
+        secret=True,
+    ),
+    SettingSpec(
+        "PULLWATCH_WEBHOOK_URLS",
+        None,
+        "Generic JSON webhook URLs (schema pullwatch.alert/v1), e.g. a Logic App.",
+        secret=True,
+    ),
+    SettingSpec(
+        "PULLWATCH_SEND_BUDGET",
+        "60s",
+        "Longest time one message may spend on retries within a tick.",
+    ),
+    SettingSpec(
+        "PULLWATCH_DRY_RUN",
+        "false",
+        "true: print the messages instead of posting them (the ledger is still updated).",
+    ),
+    SettingSpec(
+        "PULLWATCH_SUBSCRIPTION_ID",
+        None,
+        "Subscription of the Container Apps, for portal links (optional).",
+    ),
+    SettingSpec(
+        "PULLWATCH_RESOURCE_GROUP",
+        None,
+        "Resource group of the Container Apps, for portal links (optional).",
+    ),
+    SettingSpec(
+        "AZURE_CLIENT_ID",
+        None,
+        "Client id of the user-assigned managed identity (DefaultAzureCredential).",
+    ),
 )
 
 SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTING_SPECS)
 _SPEC = {spec.name: spec for spec in SETTING_SPECS}
 _KEYVAULT_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
-_WORKSPACE_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_WORKSPACE_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 
 @dataclass(frozen=True)
