@@ -17,6 +17,8 @@ from notifiers.delivery import Delivery, Reply
 from notifiers.endpoint import WebhookURL
 from notifiers.text import (
     format_time,
+    head,
+    one_line,
     plain_text,
     slack_code,
     slack_fit,
@@ -122,7 +124,7 @@ def render_message(alert: Alert) -> dict[str, Any]:
         if len(alert.steps) > len(steps):
             blocks.append(_context(f"…and {len(alert.steps) - len(steps)} more step(s)"))
     if alert.sample:
-        sample = slack_code(" ".join(alert.sample.split()), MAX_SAMPLE)
+        sample = slack_code(one_line(head(alert.sample, MAX_SAMPLE)), MAX_SAMPLE)
         blocks.append(_section(f"*Sample log line*\n```{sample}```"))
     links = _links(alert.links)
     blocks.append(
@@ -186,13 +188,14 @@ def _section(text: str | None, *, fields: Sequence[tuple[str, str]] = ()) -> dic
     """A section; ``text`` is mrkdwn already escaped, field labels/values are raw (untrusted)."""
     block: dict[str, Any] = {"type": "section"}
     if text is not None:
-        block["text"] = {"type": "mrkdwn", "text": slack_fit(text, MAX_SECTION_TEXT)}
+        block["text"] = {"type": "mrkdwn", "text": slack_fit(text, MAX_SECTION_TEXT) or "—"}
     if fields:
         block["fields"] = [
             {
                 "type": "mrkdwn",
                 "text": slack_fit(
-                    f"*{slack_text(label, 100)}*\n{slack_text(value, MAX_FIELD_TEXT - 200)}",
+                    f"*{slack_text(label, 100) or '—'}*\n"
+                    f"{slack_text(value, MAX_FIELD_TEXT - 200) or '—'}",
                     MAX_FIELD_TEXT,
                 ),
             }

@@ -19,13 +19,13 @@ from notifiers.alert import Alert, AlertKind, Link
 from notifiers.base import HEADLINES, check_channel, digest_headline, pulls
 from notifiers.delivery import Delivery, encode_json
 from notifiers.endpoint import WebhookURL
-from notifiers.text import format_time, plain_text, safe_url, teams_text
+from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_PAYLOAD_BYTES = 28_000  # Teams rejects messages over about 28 KB (serialized UTF-8 JSON)
-MAX_ACTIONS = 6
+MAX_ACTIONS = 5  # the adaptivecards default host config allows 5 actions
 MAX_DIGEST_ROWS = 60
 
 _ICONS = {
@@ -218,7 +218,7 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
             body.append(_text(f"…and {len(alert.steps) - len(steps)} more step(s)", isSubtle=True))
     if alert.sample and room.sample:
         body.append(_heading("Sample log line"))
-        body.append(_code(" ".join(alert.sample.split()), room.sample))
+        body.append(_code(one_line(head(alert.sample, room.sample)), room.sample))
     if not room.facts:
         body.append(
             _text(

@@ -23,6 +23,11 @@ _INVISIBLE = re.compile(
 _SPACES = re.compile(r"\s+")
 
 
+def head(text: str, limit: int) -> str:
+    """A prefix of ``text`` long enough to fill ``limit`` after cleaning (skip the rest of 1 MB)."""
+    return text[: 8 * limit + 1024]
+
+
 def clean(text: str) -> str:
     """Drop invisible and control characters; keep newlines (``\\r\\n`` → ``\\n``), tabs → space."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
@@ -80,6 +85,7 @@ def slack_escape(text: str) -> str:
 
 def slack_text(text: str, limit: int, *, single_line: bool = True) -> str:
     """Untrusted text as mrkdwn: cleaned, escaped, and at most ``limit`` UTF-16 units."""
+    text = head(text, limit)
     raw = one_line(text) if single_line else clean(text)
     return slack_fit(slack_escape(raw[: limit + 1]), limit)
 
@@ -92,8 +98,11 @@ def slack_fit(escaped: str, limit: int) -> str:
 
 
 def slack_code(text: str, limit: int) -> str:
-    """Untrusted text for inside a ``` code block: escaped, and unable to close the block."""
-    raw = clean(text)[: limit + 1].replace("```", "`\u200b`\u200b`")
+    """Untrusted text for inside a ``` code block: escaped, and unable to close the block.
+
+    Backticks become ``ˋ`` (U+02CB): Slack has no escape for them inside a code block.
+    """
+    raw = clean(head(text, limit))[: limit + 1].replace("`", "\u02cb")
     return slack_fit(slack_escape(raw), limit)
 
 
@@ -127,6 +136,7 @@ _MARKDOWN_UNIT = re.compile(r"\\.|.", re.DOTALL)
 
 def teams_text(text: str, limit: int, *, single_line: bool = True) -> str:
     """Untrusted text for a TextBlock or Fact: markdown escaped, at most ``limit`` characters."""
+    text = head(text, limit)
     raw = one_line(text) if single_line else clean(text)
     escaped = _MARKDOWN.sub(r"\\\1", raw[: limit + 1])
     escaped = _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
@@ -146,6 +156,7 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 def plain_text(text: str, limit: int, *, single_line: bool = True) -> str:
     """Untrusted text for places that never parse markup (TextRun, Slack plain_text)."""
+    text = head(text, limit)
     raw = one_line(text) if single_line else clean(text).strip()
     return truncate(raw, limit, measure=utf16_len)
 

@@ -15,7 +15,7 @@ from notifiers.alert import ALERT_SCHEMA, Alert, AlertKind
 from notifiers.base import check_channel
 from notifiers.delivery import Delivery
 from notifiers.endpoint import WebhookURL
-from notifiers.text import clean, truncate
+from notifiers.text import clean, head, truncate
 
 DIGEST_SCHEMA = "pullwatch.digest/v1"
 MAX_SAMPLE = 4000
@@ -47,7 +47,7 @@ class WebhookNotifier:
 def render_alert(alert: Alert) -> dict[str, Any]:
     """``Alert.to_dict()`` (schema ``pullwatch.alert/v1``) with the sample cleaned and cut."""
     data = alert.to_dict()
-    data["sample"] = truncate(clean(alert.sample), MAX_SAMPLE)
+    data["sample"] = truncate(clean(head(alert.sample, MAX_SAMPLE)), MAX_SAMPLE)
     return data
 
 
