@@ -1,0 +1,184 @@
+"""Build notifier ``Alert``s from what the ledger remembers about a revision. Pure.
+
+``evidence_from_observation`` turns a tick's ``RevisionObservation`` into the ledger's
+``Evidence`` (facts, remediation steps with the revision's names filled in, portal and
+troubleshooting links, the decisive sample trimmed); ``build_alert`` turns a ledger ``Entry``
+into the ``Alert`` every notifier renders. Alerts are built from the entry, never from the logs,
+so reminders and resolutions can be sent after the revision's log lines are gone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from classifiers import Diagnosis, RemediationStep
+from notifiers.alert import Alert, AlertKind, Link, Step
+from pullwatch.ledger import Entry, Evidence
+from pullwatch.observe import RevisionObservation
+
+if TYPE_CHECKING:
+    from pullwatch.settings import Settings
+
+SAMPLE_CHARS = 600
+PORTAL_URL = "https://portal.azure.com"
+_SUBSCRIPTION = re.compile(r"/subscriptions/([^/]+)", re.IGNORECASE)
+_RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
+_CONTAINER_APP = re.compile(
+    r"^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    """What the deployment knows beyond the logs: where the Container Apps live (for links)."""
+
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    portal_url: str = PORTAL_URL
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertContext:
+        return cls(subscription_id=settings.subscription_id, resource_group=settings.resource_group)
+
+
+def evidence_from_observation(
+    observation: RevisionObservation, context: AlertContext | None = None
+) -> Evidence:
+    """The evidence of a failing observation (``ValueError`` if it has no diagnosis)."""
+    diagnosis = observation.diagnosis
+    if diagnosis is None:
+        raise ValueError(f"{observation.key} has no failure to take evidence from")
+    context = context or AlertContext()
+    resource_group = resource_group_of(observation.resource_id) or context.resource_group
+    return Evidence(
+        cause=diagnosis.cause.value,
+        cause_title=diagnosis.title,
+        transient=diagnosis.transient,
+        summary=diagnosis.summary,
+        image=diagnosis.image,
+        facts=facts_of(diagnosis, observation.reasons),
+        steps=tuple(fill_step(step, observation, resource_group) for step in diagnosis.remediation),
+        links=links_of(observation, diagnosis.doc_url, context),
+        sample=trim_sample(observation.samples[0] if observation.samples else ""),
+    )
+
+
+def facts_of(diagnosis: Diagnosis, reasons: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """The labelled facts the log line holds, in a fixed order, empty ones left out."""
+    facts = (
+        ("Image", diagnosis.image),
+        ("Registry", diagnosis.registry),
+        ("HTTP status", str(diagnosis.http_status) if diagnosis.http_status else None),
+        ("Client IP", diagnosis.client_ip),
+        ("DNS server", diagnosis.dns_server),
+        ("Reason", ", ".join(reasons) if reasons else None),
+    )
+    return tuple((label, value) for label, value in facts if value)
+
+
+def fill_step(
+    step: RemediationStep, observation: RevisionObservation, resource_group: str | None
+) -> Step:
+    """A notifier ``Step`` with ``<app>``, ``<environment>``, ``<revision>`` and (when known)
+    ``<resource-group>`` filled in."""
+    values = {
+        "<app>": observation.app,
+        "<environment>": observation.environment,
+        "<revision>": observation.revision,
+    }
+    if resource_group:
+        values["<resource-group>"] = resource_group
+
+    def fill(text: str) -> str:
+        for placeholder, value in values.items():
+            if value:
+                text = text.replace(placeholder, value)
+        return text
+
+    return Step(fill(step.text), fill(step.command) if step.command else None)
+
+
+def links_of(
+    observation: RevisionObservation, doc_url: str, context: AlertContext
+) -> tuple[Link, ...]:
+    """The Container App in the Azure portal (when its resource id can be known) and the docs."""
+    links = []
+    app_id = container_app_id(observation, context)
+    if app_id:
+        links.append(
+            Link("Open the Container App in the Azure portal", portal_link(app_id, context))
+        )
+    if doc_url:
+        links.append(Link("Troubleshooting image pull errors", doc_url))
+    return tuple(links)
+
+
+def container_app_id(observation: RevisionObservation, context: AlertContext) -> str | None:
+    """The app's ARM id: from the log's resource id, else from subscription + resource group."""
+    match = _CONTAINER_APP.match(observation.resource_id)
+    if match:
+        return match.group(1)
+    subscription = _first(_SUBSCRIPTION, observation.resource_id) or context.subscription_id
+    group = resource_group_of(observation.resource_id) or context.resource_group
+    if subscription and group and observation.app:
+        return (
+            f"/subscriptions/{subscription}/resourceGroups/{group}"
+            f"/providers/Microsoft.App/containerApps/{observation.app}"
+        )
+    return None
+
+
+def portal_link(resource_id: str, context: AlertContext) -> str:
+    return f"{context.portal_url.rstrip('/')}/#resource{resource_id}/overview"
+
+
+def resource_group_of(resource_id: str) -> str | None:
+    return _first(_RESOURCE_GROUP, resource_id)
+
+
+def trim_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_alert(
+    entry: Entry,
+    kind: AlertKind,
+    *,
+    reason: str,
+    previous_cause: str | None = None,
+    previous_cause_title: str | None = None,
+    resolution: str | None = None,
+) -> Alert:
+    """The alert for ``entry`` (its stored evidence and counts), sent because of ``reason``."""
+    evidence = entry.evidence
+    return Alert(
+        kind=kind,
+        environment=entry.environment,
+        app=entry.app,
+        revision=entry.revision,
+        cause=evidence.cause,
+        cause_title=evidence.cause_title,
+        summary=evidence.summary,
+        transient=evidence.transient,
+        facts=evidence.facts,
+        steps=evidence.steps,
+        count=entry.count,
+        first_seen=entry.first_seen,
+        last_seen=entry.last_seen,
+        sample=evidence.sample,
+        links=evidence.links,
+        previous_cause=previous_cause,
+        previous_cause_title=previous_cause_title,
+        resolution=resolution,
+        reason=reason,
+        image=evidence.image,
+    )
+
+
+def _first(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    return match.group(1) if match else None

@@ -1,0 +1,3 @@
+"""Session-wide pytest plugins: real local services shared by the test suites."""
+
+pytest_plugins = ["tests.fakes.azurite"]
