@@ -1,0 +1,511 @@
+"""Read image-pull failures from Log Analytics: build the KQL and run it. Talks to the network.
+
+The query (``build_query``) reads one or both system-log tables, keeps only failure and success
+signals and reduces them server side to one row per (environment, app, revision, signal, reason),
+so the answer has O(failing revisions) rows however many lines an outage writes.
+
+Table modes (``PULLWATCH_TABLE``): ``ContainerAppSystemLogs_CL`` (legacy ``log-analytics``
+destination, suffixed columns), ``ContainerAppSystemLogs`` (``azure-monitor`` destination, plain
+columns) or ``auto``: ``union isfuzzy=true`` of both, each leg filtered and projected to the same
+common names (``TABLE_COLUMNS``) first, so either table, or both, can be present.
+
+Incremental reading (platform-facts §2): with a watermark ``W`` (the largest ingestion time seen
+so far) each leg keeps ``ingestion_time() > W`` and ``TimeGenerated > W - lookback`` (the second
+filter lets Log Analytics prune partitions; records arriving late still pass the first). With no
+watermark it reads ``TimeGenerated > now - lookback``. Datetimes are literals, not ``ago()``, so
+a query is reproducible and the file source can apply the same window. ``max_ingested`` comes back
+truncated to microseconds (Log Analytics has 100 ns ticks), which can only re-read a record, never
+skip one; the caller's state deduplicates. The query API's ``timespan`` is not used (it would be
+ANDed with these filters and could only hide late records).
+
+Filter terms come from ``classifiers.signals`` (never copied here). Python's ``is_failure_row`` is
+case-insensitive substring matching, so the KQL uses ``contains`` (case-insensitive) and ``in~``.
+
+Missing tables (what we found, and what we do):
+
+* Kusto's ``union`` reference: with ``isfuzzy=true`` a leg that cannot be resolved is dropped and
+  "any resolution failure yields a warning in the query status results"; if *no* leg resolves the
+  query fails ("union: must have at least one operand that can be evaluated successfully when
+  running with 'Fuzzy' mode", reported e.g. in Azure/Azure-Sentinel#6772).
+* The Log Analytics query API reports engine warnings as an ``"error"`` object next to
+  ``"tables"`` (code ``PartialError``, ``details[].innererror.severityName == "Warning"``, e.g.
+  Azure/azure-sdk-for-python#25137), which azure-monitor-query turns into
+  ``LogsQueryPartialResult``. Workbook authors saw exactly this for missing tables under
+  ``isFuzzy`` (microsoft/Application-Insights-Workbooks#810). The exact warning text could not
+  be checked offline; the resolution failure message Log Analytics uses elsewhere is
+  "Failed to resolve table expression named '<table>'".
+* So in ``auto`` mode a partial error whose every detail only says one of *our* tables could not
+  be resolved (``_is_missing_table_warning``) is treated as a full result, logged at INFO: a
+  workspace with one table never looks permanently partial (which would freeze the watermark).
+  Any other partial error keeps ``partial=True``. The "no operand" failure (neither table exists
+  yet, e.g. no environment has sent logs) is an empty result with a warning, not an error. If a
+  future wording slipped past the check, the symptom is a partial warning every tick whose text
+  suggests setting ``PULLWATCH_TABLE`` to the table that exists.
+
+Several workspaces: one query per workspace (not ``additional_workspaces``), so an HTTP error
+names the workspace it came from, the fuzzy union resolves per workspace (a cross-workspace
+query would mix one workspace's missing table into everyone's status), and each request stays
+within the per-query limits. Errors: ``HttpResponseError`` and other azure-core errors become
+``QueryError`` naming the workspace and status (never a token). 408/429/5xx are retried by
+azure-core's ``RetryPolicy`` with bounded settings (``make_logs_client``): at most
+``RETRY_TOTAL`` retries, back-off and ``Retry-After`` capped at ``RETRY_BACKOFF_MAX`` seconds,
+no new attempt after ``RETRY_TIMEOUT`` seconds, a read timeout above the server timeout, about
+four minutes per workspace in the worst case, well under the Function timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
+from azure.monitor.query import LogsQueryClient, LogsQueryPartialResult, LogsTable
+
+from classifiers.signals import (
+    FAILURE_LOG_TERMS,
+    FAILURE_REASONS,
+    FAILURE_REASONS_IF_IMAGE,
+    IMAGE_WORD,
+    SUCCESS_LOG_TERMS,
+    SUCCESS_REASONS,
+)
+from pullwatch.errors import QueryError
+from pullwatch.observations import (
+    MAX_SAMPLES,
+    SAMPLE_CHARS,
+    FetchResult,
+    RevisionGroup,
+    Signal,
+)
+from pullwatch.settings import Settings, TableMode
+
+log = logging.getLogger(__name__)
+
+# Common name -> column, per table. Every leg of the union is projected to the common names.
+TABLE_COLUMNS: Mapping[TableMode, Mapping[str, str]] = {
+    TableMode.LEGACY: {
+        "Environment": "EnvironmentName_s",
+        "App": "ContainerAppName_s",
+        "Revision": "RevisionName_s",
+        "Replica": "ReplicaName_s",
+        "Reason": "Reason_s",
+        "Log": "Log_s",
+        "ResourceId": "_ResourceId",
+    },
+    TableMode.RESOURCE: {
+        "Environment": "EnvironmentName",
+        "App": "ContainerAppName",
+        "Revision": "RevisionName",
+        "Replica": "ReplicaName",
+        "Reason": "Reason",
+        "Log": "Log",
+        "ResourceId": "_ResourceId",
+    },
+}
+TABLES: Mapping[TableMode, tuple[TableMode, ...]] = {
+    TableMode.AUTO: (TableMode.LEGACY, TableMode.RESOURCE),
+    TableMode.LEGACY: (TableMode.LEGACY,),
+    TableMode.RESOURCE: (TableMode.RESOURCE,),
+}
+# The columns of the query's answer, in order (one row per RevisionGroup).
+RESULT_COLUMNS: tuple[str, ...] = (
+    "Environment",
+    "App",
+    "Revision",
+    "Signal",
+    "Reason",
+    "Count",
+    "FirstSeen",
+    "LastSeen",
+    "LastIngested",
+    "Samples",
+    "ResourceId",
+)
+
+# Bounded retries (azure-core does them); see the module docstring.
+RETRY_TOTAL = 3
+RETRY_BACKOFF_FACTOR = 1.0
+RETRY_BACKOFF_MAX = 20  # seconds, also caps Retry-After
+RETRY_TIMEOUT = 150  # seconds: no new attempt after this
+CONNECTION_TIMEOUT = 10
+READ_TIMEOUT = 75  # above SERVER_TIMEOUT
+SERVER_TIMEOUT = 60
+
+
+# --- the query --------------------------------------------------------------------------------
+
+
+def query_start(*, watermark: datetime | None, now: datetime, lookback: timedelta) -> datetime:
+    """The ``TimeGenerated`` lower bound (exclusive): ``watermark - lookback`` or ``now - lookback``."""
+    return (watermark if watermark is not None else now) - lookback
+
+
+def kql_string(text: str) -> str:
+    """A KQL string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def kql_datetime(moment: datetime) -> str:
+    """A KQL ``datetime()`` literal in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes passed to the query must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    return f"datetime({utc.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z)"
+
+
+def _in_list(column: str, values: Iterable[str]) -> str:
+    return f"{column} in~ ({', '.join(kql_string(v) for v in values)})"
+
+
+def _contains_any(column: str, terms: Iterable[str]) -> str:
+    return " or ".join(f"{column} contains {kql_string(t)}" for t in terms)
+
+
+def failure_predicate() -> str:
+    """KQL over the common names that equals ``classifiers.signals.is_failure_row``."""
+    parts = [
+        _in_list("Reason", FAILURE_REASONS),
+        f"({_in_list('Reason', FAILURE_REASONS_IF_IMAGE)} and Log contains {kql_string(IMAGE_WORD)})",
+        _contains_any("Log", FAILURE_LOG_TERMS),
+    ]
+    return " or ".join(parts)
+
+
+def success_predicate() -> str:
+    """KQL for ``is_success_row`` minus its "not a failure" part (``case`` checks that first)."""
+    return f"{_in_list('Reason', SUCCESS_REASONS)} or {_contains_any('Log', SUCCESS_LOG_TERMS)}"
+
+
+def _leg(table: TableMode, *, incremental: bool, ingestion: str) -> str:
+    columns = TABLE_COLUMNS[table]
+    projection = ", ".join(
+        name if name == column else f"{name} = {column}" for name, column in columns.items()
+    )
+    lines = [f"{table.value}", "    | where TimeGenerated > since"]
+    if incremental:
+        lines.append(f"    | where {ingestion} > watermark")
+    lines.append(f"    | project TimeGenerated, Ingested = {ingestion}, {projection}")
+    return "\n".join(lines)
+
+
+def build_query(
+    table: TableMode,
+    *,
+    watermark: datetime | None,
+    now: datetime,
+    lookback: timedelta,
+    ingestion: str = "ingestion_time()",
+) -> str:
+    """The KQL for one tick. ``ingestion`` replaces ``ingestion_time()`` (tests only)."""
+    since = query_start(watermark=watermark, now=now, lookback=lookback)
+    header = [
+        f"// pullwatch: image-pull failures and successes per revision (table: {table.value})",
+        f"let since = {kql_datetime(since)};",
+    ]
+    if watermark is not None:
+        header.append(f"let watermark = {kql_datetime(watermark)};")
+    legs = [_leg(t, incremental=watermark is not None, ingestion=ingestion) for t in TABLES[table]]
+    if len(legs) == 1:
+        source = legs[0]
+    else:
+        source = "union isfuzzy=true\n" + ",\n".join(
+            "    (" + leg.replace("\n", "\n    ") + ")" for leg in legs
+        )
+    reduce = (
+        f'| extend Signal = case({failure_predicate()}, "{Signal.FAILURE.value}",\n'
+        f'    {success_predicate()}, "{Signal.SUCCESS.value}", "")\n'
+        '| where Signal != ""\n'
+        "| summarize Count = count(), FirstSeen = min(TimeGenerated), "
+        "LastSeen = max(TimeGenerated),\n"
+        "    LastIngested = max(Ingested), "
+        f"Samples = make_set(substring(Log, 0, {SAMPLE_CHARS}), {MAX_SAMPLES}),\n"
+        "    ResourceId = max(ResourceId)\n"
+        "    by Environment, App, Revision, Signal, Reason"
+    )
+    return "\n".join([*header, source, reduce]) + "\n"
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _as_samples(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # Log Analytics sends dynamic values as JSON text
+        value = json.loads(value) if value else []
+    items = [str(v)[:SAMPLE_CHARS] for v in (value or []) if v is not None]
+    return tuple(sorted(set(items)))[:MAX_SAMPLES]
+
+
+def group_from_row(row: Mapping[str, Any]) -> RevisionGroup:
+    """One answer row (by ``RESULT_COLUMNS`` name) as a ``RevisionGroup``."""
+    first = _as_datetime(row["FirstSeen"])
+    last = _as_datetime(row["LastSeen"])
+    if first is None or last is None:
+        raise ValueError("a result row without FirstSeen/LastSeen")
+    return RevisionGroup(
+        environment=str(row.get("Environment") or ""),
+        app=str(row.get("App") or ""),
+        revision=str(row.get("Revision") or ""),
+        signal=Signal(row["Signal"]),
+        reason=str(row.get("Reason") or ""),
+        count=int(row["Count"]),
+        first_seen=first,
+        last_seen=last,
+        last_ingested=_as_datetime(row.get("LastIngested")),
+        samples=_as_samples(row.get("Samples")),
+        resource_id=str(row.get("ResourceId") or ""),
+    )
+
+
+def groups_from_table(table: LogsTable) -> list[RevisionGroup]:
+    return [group_from_row(dict(zip(table.columns, row, strict=True))) for row in table.rows]
+
+
+def sort_groups(groups: Iterable[RevisionGroup]) -> tuple[RevisionGroup, ...]:
+    return tuple(sorted(groups, key=lambda g: (g.key, g.signal.value, g.reason)))
+
+
+def fetch_result(
+    groups: Iterable[RevisionGroup],
+    *,
+    partial: bool = False,
+    warnings: Sequence[str] = (),
+) -> FetchResult:
+    """A ``FetchResult`` with ``max_ingested`` and ``rows_matched`` computed from the groups."""
+    ordered = sort_groups(groups)
+    ingested = [g.last_ingested for g in ordered if g.last_ingested is not None]
+    return FetchResult(
+        groups=ordered,
+        max_ingested=max(ingested, default=None),
+        partial=partial,
+        rows_matched=sum(g.count for g in ordered),
+        warnings=tuple(warnings),
+    )
+
+
+# --- the client -------------------------------------------------------------------------------
+
+
+class _BoundedRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retry policy, with ``Retry-After`` capped at the back-off maximum."""
+
+    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else min(after, float(self.backoff_max))
+
+
+def make_credential(settings: Settings) -> TokenCredential:
+    """``DefaultAzureCredential``, using the user-assigned identity ``AZURE_CLIENT_ID`` if set."""
+    from azure.identity import DefaultAzureCredential
+
+    if settings.azure_client_id:
+        return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+    return DefaultAzureCredential()
+
+
+def make_logs_client(
+    endpoint: str, credential: TokenCredential, **overrides: Any
+) -> LogsQueryClient:
+    """A ``LogsQueryClient`` with bounded retries and timeouts (``overrides`` for tests)."""
+    retry = {
+        "retry_total": RETRY_TOTAL,
+        "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
+        "retry_backoff_max": RETRY_BACKOFF_MAX,
+        "timeout": RETRY_TIMEOUT,
+    }
+    for name in list(retry):
+        if name in overrides:
+            retry[name] = overrides.pop(name)
+    overrides.setdefault("connection_timeout", CONNECTION_TIMEOUT)
+    overrides.setdefault("read_timeout", READ_TIMEOUT)
+    return LogsQueryClient(
+        credential,
+        endpoint=endpoint,
+        retry_policy=_BoundedRetryPolicy(**retry),
+        **overrides,
+    )
+
+
+_RESOLVE_FAILURE = re.compile(r"resolve|fuzzy|does not refer to|not found|unknown table", re.I)
+_NO_OPERAND = re.compile(r"at least one operand", re.I)
+
+
+def _innermost(detail: Mapping[str, Any]) -> Mapping[str, Any]:
+    inner = detail
+    while isinstance(inner.get("innererror"), Mapping):
+        inner = inner["innererror"]
+    return inner
+
+
+def _is_missing_table_warning(details: Sequence[Any] | None, tables: Sequence[TableMode]) -> bool:
+    """True when every detail only says one of ``tables`` could not be resolved (a warning)."""
+    if not details:
+        return False
+    names = [t.value for t in tables]
+    for detail in details:
+        if not isinstance(detail, Mapping):
+            return False
+        inner = _innermost(detail)
+        message = str(inner.get("message") or detail.get("message") or "")
+        severity = str(inner.get("severityName") or "Warning").lower()
+        named = any(re.search(rf"\b{re.escape(n)}\b", message) for n in names)
+        if severity != "warning" or not named or not _RESOLVE_FAILURE.search(message):
+            return False
+    return True
+
+
+def _safe_text(text: str, limit: int = 300) -> str:
+    text = re.sub(r"(?i)bearer\s+\S+", "Bearer <redacted>", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class _WorkspaceAnswer:
+    groups: list[RevisionGroup]
+    partial: bool
+    warnings: list[str]
+
+
+class LogAnalyticsSource:
+    """``FailureSource`` over Log Analytics workspaces: one query per workspace and tick."""
+
+    def __init__(
+        self,
+        client: LogsQueryClient,
+        *,
+        workspace_ids: Sequence[str],
+        table: TableMode = TableMode.AUTO,
+        lookback: timedelta = timedelta(minutes=60),
+        server_timeout: int = SERVER_TIMEOUT,
+        query_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``query_options`` are passed to every ``query_workspace`` call (tests only:
+        ``{"enforce_https": False}`` for a plain-http fake endpoint)."""
+        if not workspace_ids:
+            raise ValueError("at least one workspace id is needed")
+        self.client = client
+        self.workspace_ids = tuple(workspace_ids)
+        self.table = table
+        self.lookback = lookback
+        self.server_timeout = server_timeout
+        self.query_options = dict(query_options or {})
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        credential: TokenCredential | None = None,
+        client: LogsQueryClient | None = None,
+        workspace_ids: Sequence[str] | None = None,
+        lookback: timedelta | None = None,
+    ) -> LogAnalyticsSource:
+        """The source the Function uses: endpoint, table, lookback and identity from settings."""
+        if client is None:
+            client = make_logs_client(
+                settings.logs_endpoint, credential or make_credential(settings)
+            )
+        return cls(
+            client,
+            workspace_ids=workspace_ids or settings.workspace_ids,
+            table=settings.table,
+            lookback=lookback or settings.lookback,
+        )
+
+    def query(self, *, watermark: datetime | None, now: datetime) -> str:
+        return build_query(self.table, watermark=watermark, now=now, lookback=self.lookback)
+
+    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
+        """Groups ingested after ``watermark`` from every workspace; raises ``QueryError``."""
+        text = self.query(watermark=watermark, now=now)
+        groups: list[RevisionGroup] = []
+        partial = False
+        warnings: list[str] = []
+        for workspace in self.workspace_ids:
+            answer = self._fetch_workspace(workspace, text)
+            groups.extend(answer.groups)
+            partial = partial or answer.partial
+            warnings.extend(answer.warnings)
+        return fetch_result(groups, partial=partial, warnings=warnings)
+
+    def _fetch_workspace(self, workspace: str, text: str) -> _WorkspaceAnswer:
+        try:
+            response = self.client.query_workspace(
+                workspace,
+                text,
+                timespan=None,
+                server_timeout=self.server_timeout,
+                **self.query_options,
+            )
+        except ClientAuthenticationError as error:
+            raise QueryError(
+                f"workspace {workspace}: could not get a token for Log Analytics "
+                f"({type(error).__name__}): {_safe_text(str(error.message))}"
+            ) from None
+        except HttpResponseError as error:
+            message = _safe_text(str(error.message or ""))
+            if self.table is TableMode.AUTO and _NO_OPERAND.search(message):
+                warning = (
+                    f"workspace {workspace}: neither ContainerAppSystemLogs_CL nor "
+                    "ContainerAppSystemLogs exists yet (no Container Apps environment has sent "
+                    "system logs there)"
+                )
+                log.warning("%s", warning)
+                return _WorkspaceAnswer([], partial=False, warnings=[warning])
+            raise QueryError(_http_error_text(workspace, error.status_code, message)) from None
+        except AzureError as error:
+            raise QueryError(
+                f"workspace {workspace}: no answer from Log Analytics "
+                f"({type(error).__name__}): {_safe_text(str(error.message))}"
+            ) from None
+        if isinstance(response, LogsQueryPartialResult):
+            tables = response.partial_data or []
+            error_info = response.partial_error
+            details = getattr(error_info, "details", None)
+            groups = [g for t in tables[:1] for g in groups_from_table(t)]
+            if self.table is TableMode.AUTO and _is_missing_table_warning(
+                details, TABLES[TableMode.AUTO]
+            ):
+                log.info("workspace %s: one system-log table is absent (fuzzy union)", workspace)
+                return _WorkspaceAnswer(groups, partial=False, warnings=[])
+            code = getattr(error_info, "code", "") or "PartialError"
+            text = _safe_text(str(getattr(error_info, "message", "") or ""))
+            warning = f"workspace {workspace}: partial result ({code}): {text}"
+            if self.table is TableMode.AUTO:
+                warning += " (if a table is missing, set PULLWATCH_TABLE to the one that exists)"
+            log.warning("%s", warning)
+            return _WorkspaceAnswer(groups, partial=True, warnings=[warning])
+        tables = response.tables or []
+        return _WorkspaceAnswer(
+            [g for t in tables[:1] for g in groups_from_table(t)], partial=False, warnings=[]
+        )
+
+
+def _http_error_text(workspace: str, status: int | None, message: str) -> str:
+    hint = {
+        400: "the query was rejected; check PULLWATCH_TABLE names a table the workspace has",
+        401: "the token was refused; check the identity and PULLWATCH_LOGS_ENDPOINT's cloud",
+        403: "the identity needs the Log Analytics Reader role on the workspace",
+        404: "no such workspace; check PULLWATCH_WORKSPACE_IDS",
+        429: "throttled and retries ran out; the next tick retries",
+    }.get(status or 0, "the next tick retries")
+    return (
+        f"Log Analytics query failed for workspace {workspace}: HTTP {status}: {message} ({hint})"
+    )
