@@ -73,7 +73,7 @@ def _fit_units(units: list[str], limit: int, measure: Callable[[str], int]) -> s
 _SLACK_ENTITY = re.compile(r"&(?:amp|lt|gt);|.", re.DOTALL)
 # Words Slack may turn into a broadcast mention when a message is sent with link_names or
 # parse=full; a word joiner after the @ keeps them inert (and reads the same).
-_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_BROADCAST = re.compile(r"(?<!\w)@(channel|here|everyone)\b(?!\.\w)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 
 
@@ -94,7 +94,8 @@ def slack_fit(escaped: str, limit: int) -> str:
     """Cut already-escaped mrkdwn to ``limit`` without splitting an ``&amp;``-style entity."""
     if utf16_len(escaped) <= limit:
         return escaped
-    return _fit_units(_SLACK_ENTITY.findall(escaped[: limit + 1]), limit, utf16_len)
+    # Tokenise a little past the limit so an entity near the cut stays one unit.
+    return _fit_units(_SLACK_ENTITY.findall(escaped[: limit + 5]), limit, utf16_len)
 
 
 def slack_code(text: str, limit: int) -> str:
@@ -142,7 +143,7 @@ def teams_text(text: str, limit: int, *, single_line: bool = True) -> str:
     escaped = _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
     if len(escaped) <= limit:
         return escaped
-    return _fit_units(_MARKDOWN_UNIT.findall(escaped[: limit + 1]), limit, len)
+    return _fit_units(_MARKDOWN_UNIT.findall(escaped[: limit + 2]), limit, len)
 
 
 def _escape_line_start(match: re.Match[str]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from notifiers import Alert, AlertKind, Link, Step
@@ -139,6 +139,8 @@ _TEXT = st.text(
 
 
 @given(_TEXT, st.integers(min_value=1, max_value=300))
+@example("a&b", 3)  # found by hand: an entity cut by a too-short prefix became a bare "&"
+@example("&&&&&&", 8)
 def test_slack_text_never_cuts_an_entity(text: str, limit: int) -> None:
     out = slack_text(text, limit)
     assert len(out.encode("utf-16-le")) // 2 <= limit
@@ -147,6 +149,8 @@ def test_slack_text_never_cuts_an_entity(text: str, limit: int) -> None:
 
 
 @given(_TEXT, st.integers(min_value=1, max_value=300))
+@example("a*bc", 3)
+@example("**********", 5)
 def test_teams_text_never_ends_in_half_an_escape(text: str, limit: int) -> None:
     out = teams_text(text, limit)
     assert len(out) <= limit
