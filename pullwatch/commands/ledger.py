@@ -1,0 +1,198 @@
+"""``pullwatch ledger show`` and ``pullwatch silence add|list|remove``: the alert ledger from the
+terminal. Reads and writes the configured store (the blob when one is configured, else the local
+file; ``--ledger PATH`` forces a file)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from pullwatch.durations import format_duration, parse_duration
+from pullwatch.errors import LedgerError
+from pullwatch.ledger import (
+    Ledger,
+    Silence,
+    add_silence,
+    drop_expired_silences,
+    pending,
+    remove_silence,
+)
+from pullwatch.settings import load_settings
+from pullwatch.stores import LedgerStore, store_from_settings, update_ledger
+
+
+def register(subparsers: Any) -> None:
+    ledger = subparsers.add_parser(
+        "ledger",
+        help="show the alert ledger (revisions, silences, undelivered alerts)",
+        description="Show what pullwatch remembers: one entry per revision, silences, outbox.",
+    )
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+    show = ledger_commands.add_parser("show", help="print the ledger")
+    show.add_argument("--json", action="store_true", help="print the stored JSON document")
+    _store_option(show)
+    show.set_defaults(func=run_show)
+
+    silence = subparsers.add_parser(
+        "silence",
+        help="mute alerts for matching revisions for a while",
+        description="Silences mute notifications for matching revisions until they expire.",
+    )
+    silence_commands = silence.add_subparsers(
+        dest="silence_command", metavar="ACTION", required=True
+    )
+    add = silence_commands.add_parser("add", help="add a silence")
+    add.add_argument("--app", required=True, help="Container App name glob, e.g. 'orders-*'")
+    add.add_argument("--revision", default="*", help="revision name glob (default: any)")
+    add.add_argument("--environment", default="*", help="environment name glob (default: any)")
+    add.add_argument("--cause", help="only this cause id, e.g. registry-unauthorized")
+    add.add_argument("--for", dest="duration", required=True, help="how long, e.g. 2h, 1d")
+    add.add_argument("--comment", required=True, help="why (shown in `silence list`)")
+    _store_option(add)
+    add.set_defaults(func=run_silence_add)
+
+    listing = silence_commands.add_parser("list", help="list active silences")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    _store_option(listing)
+    listing.set_defaults(func=run_silence_list)
+
+    remove = silence_commands.add_parser("remove", help="remove a silence by id")
+    remove.add_argument("silence_id", metavar="ID", help="the id shown by `silence list`")
+    _store_option(remove)
+    remove.set_defaults(func=run_silence_remove)
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger",
+        metavar="PATH",
+        help="use this ledger file instead of the configured store",
+    )
+
+
+def open_store(args: argparse.Namespace) -> LedgerStore:
+    settings = load_settings(os.environ)
+    return store_from_settings(settings, path=args.ledger)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    ledger, _ = open_store(args).load()
+    if args.json:
+        sys.stdout.write(ledger.to_json())
+    else:
+        sys.stdout.write(render_ledger(ledger, _now()))
+    return 0
+
+
+def run_silence_add(args: argparse.Namespace) -> int:
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as error:
+        print(f"pullwatch: error: --for: {error}", file=sys.stderr)
+        return 2
+    if not args.comment.strip():
+        print("pullwatch: error: --comment must say why", file=sys.stderr)
+        return 2
+    if duration.total_seconds() <= 0:
+        print("pullwatch: error: --for must be longer than zero", file=sys.stderr)
+        return 2
+    now = _now()
+    added: list[Silence] = []
+
+    def change(ledger: Ledger) -> Ledger:
+        added.clear()
+        silence, changed = add_silence(
+            drop_expired_silences(ledger, now),
+            app=args.app,
+            revision=args.revision,
+            environment=args.environment,
+            cause=args.cause,
+            expires=now + duration,
+            comment=args.comment,
+            now=now,
+        )
+        added.append(silence)
+        return changed
+
+    update_ledger(open_store(args), change)
+    silence = added[0]
+    print(f"{silence.id}\t{silence.describe()}\tuntil {_time(silence.expires)}")
+    return 0
+
+
+def run_silence_list(args: argparse.Namespace) -> int:
+    ledger, _ = open_store(args).load()
+    now = _now()
+    silences = [s for s in ledger.silences if s.active(now)]
+    if args.json:
+        for silence in silences:
+            sys.stdout.write(json.dumps(silence.to_dict(), ensure_ascii=False) + "\n")
+        return 0
+    if not silences:
+        print("no active silences")
+        return 0
+    for silence in silences:
+        print(_silence_line(silence, now))
+    return 0
+
+
+def run_silence_remove(args: argparse.Namespace) -> int:
+    def change(ledger: Ledger) -> Ledger:
+        try:
+            return remove_silence(ledger, args.silence_id)
+        except KeyError:
+            raise LedgerError(f"no silence with id {args.silence_id!r}") from None
+
+    update_ledger(open_store(args), change)
+    print(f"removed {args.silence_id}")
+    return 0
+
+
+def render_ledger(ledger: Ledger, now: datetime) -> str:
+    """A terminal summary of the ledger."""
+    lines = [f"watermark: {_time(ledger.watermark)}"]
+    lines.append(f"revisions: {len(ledger.entries)}")
+    for key in sorted(ledger.entries):
+        entry = ledger.entries[key]
+        lines.append(
+            f"  {key}  {entry.state.value}  {entry.evidence.cause}  x{entry.count}  "
+            f"first {_time(entry.first_seen)}  last {_time(entry.last_seen)}  "
+            f"notified {_time(entry.notified_at)}"
+            + (f"  silenced by {entry.silenced_by}" if entry.silenced_by else "")
+            + (f"  resolved {_time(entry.resolved_at)}" if entry.resolved_at else "")
+        )
+    active = [s for s in ledger.silences if s.active(now)]
+    lines.append(f"silences: {len(active)}")
+    lines.extend(f"  {_silence_line(s, now)}" for s in active)
+    queued = pending(ledger)
+    lines.append(f"undelivered notifications: {len(queued)}")
+    for notification in queued:
+        lines.append(
+            f"  {notification.id}  {notification.alert.kind.value}  {notification.key}  "
+            f"pending on {', '.join(notification.channels)}  since {_time(notification.created)}"
+        )
+    return "\n".join(_printable(line) for line in lines) + "\n"
+
+
+def _silence_line(silence: Silence, now: datetime) -> str:
+    left = format_duration(silence.expires - now)
+    return _printable(
+        f"{silence.id}\t{silence.describe()}\tuntil {_time(silence.expires)} ({left} left)\t"
+        f"{silence.comment}"
+    )
+
+
+def _time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in text)
