@@ -345,7 +345,8 @@ _FORMATTER = string.Formatter()
 def _summary(cause: Cause, fill: tuple[tuple[str, str], ...]) -> str:
     values = dict(_PROSE)
     values.update(fill)
-    return _FORMATTER.vformat(CATALOG[cause].summary, (), _Placeholders(values))
+    text = _FORMATTER.vformat(CATALOG[cause].summary, (), _Placeholders(values))
+    return text[:1].upper() + text[1:]
 
 
 @lru_cache(maxsize=4096)

@@ -59,18 +59,34 @@ def test_values_are_read() -> None:
         ({"PULLWATCH_LOOKBACK": "an hour"}, {}, ["PULLWATCH_LOOKBACK", "not a duration"]),
         ({"PULLWATCH_LOOKBACK": "0"}, {}, ["PULLWATCH_LOOKBACK", "longer than zero"]),
         ({"PULLWATCH_REPEAT_INTERVAL": "4 hours"}, {}, ["PULLWATCH_REPEAT_INTERVAL"]),
-        ({"PULLWATCH_TRANSIENT_OCCURRENCES": "-1"}, {}, ["PULLWATCH_TRANSIENT_OCCURRENCES", "whole number"]),
+        (
+            {"PULLWATCH_TRANSIENT_OCCURRENCES": "-1"},
+            {},
+            ["PULLWATCH_TRANSIENT_OCCURRENCES", "whole number"],
+        ),
         ({"PULLWATCH_TABLE": "ContainerAppConsoleLogs"}, {}, ["PULLWATCH_TABLE", "auto"]),
         ({"PULLWATCH_DRY_RUN": "maybe"}, {}, ["PULLWATCH_DRY_RUN", "true or false"]),
         ({"PULLWATCH_SCHEDULE": "*/5 * * * *"}, {}, ["PULLWATCH_SCHEDULE", "6-field"]),
-        ({"PULLWATCH_LOGS_ENDPOINT": "http://api.loganalytics.io/v1"}, {}, ["PULLWATCH_LOGS_ENDPOINT", "https"]),
         (
-            {"PULLWATCH_SLACK_WEBHOOK_URLS": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/slack/)"},
+            {"PULLWATCH_LOGS_ENDPOINT": "http://api.loganalytics.io/v1"},
             {},
-            ["PULLWATCH_SLACK_WEBHOOK_URLS", "unresolved Key Vault reference", "Key Vault Secrets User"],
+            ["PULLWATCH_LOGS_ENDPOINT", "https"],
         ),
         (
-            {"PULLWATCH_TEAMS_WEBHOOK_URLS": "http://prod-1.westeurope.logic.azure.com/workflows/x?sig=SECRET"},
+            {
+                "PULLWATCH_SLACK_WEBHOOK_URLS": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/slack/)"
+            },
+            {},
+            [
+                "PULLWATCH_SLACK_WEBHOOK_URLS",
+                "unresolved Key Vault reference",
+                "Key Vault Secrets User",
+            ],
+        ),
+        (
+            {
+                "PULLWATCH_TEAMS_WEBHOOK_URLS": "http://prod-1.westeurope.logic.azure.com/workflows/x?sig=SECRET"
+            },
             {},
             ["PULLWATCH_TEAMS_WEBHOOK_URLS", "entry 1", "https"],
         ),
@@ -92,7 +108,9 @@ def test_values_are_read() -> None:
         "no-notifier",
     ],
 )
-def test_errors_name_the_setting(environ: dict[str, str], kwargs: dict[str, bool], words: list[str]) -> None:
+def test_errors_name_the_setting(
+    environ: dict[str, str], kwargs: dict[str, bool], words: list[str]
+) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(environ, **kwargs)
     message = str(caught.value)
@@ -106,7 +124,12 @@ def test_dry_run_needs_no_notifier() -> None:
 
 
 def test_webhook_secrets_never_in_repr() -> None:
-    settings = load_settings({"PULLWATCH_TEAMS_WEBHOOK_URLS": TEAMS, "PULLWATCH_LEDGER_CONNECTION_STRING": "AccountKey=SECRETKEY"})
+    settings = load_settings(
+        {
+            "PULLWATCH_TEAMS_WEBHOOK_URLS": TEAMS,
+            "PULLWATCH_LEDGER_CONNECTION_STRING": "AccountKey=SECRETKEY",
+        }
+    )
     text = repr(settings) + str(settings)
     assert "SuperSecretSig" not in text and "abc123" not in text and "SECRETKEY" not in text
     assert "prod-12.westeurope.logic.azure.com" in text

@@ -1,0 +1,116 @@
+"""``pullwatch run`` (one tick from a terminal) and ``pullwatch demo`` (three ticks on bundled data).
+
+``run`` uses the same pipeline as the Function. ``--dry-run`` prints each notification as one
+JSON line instead of posting it (the ledger is still updated, so a second identical run prints
+nothing new). ``demo`` needs no Azure account: bundled sample exports, a local ledger file, and
+messages printed as they would read in chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from notifiers.console import ConsoleNotifier, DryRunNotifier
+from pullwatch.alerts import AlertContext
+from pullwatch.decide import Policy
+from pullwatch.errors import SettingsError
+from pullwatch.filesource import FileSource
+from pullwatch.pipeline import TickSummary, run_tick
+from pullwatch.runtime import build_components, run_components
+from pullwatch.settings import load_settings
+from pullwatch.stores import FileStore
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+DEMO_EXPORT = SAMPLES / "containerapp-system-logs-cl.json"
+DEMO_LATER = SAMPLES / "demo-recovery.json"
+DEMO_LEDGER = Path(".pullwatch/demo-ledger.json")
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="run one tick: query, classify, decide, notify, remember",
+        description="Run one pullwatch tick with the configured settings (environment).",
+    )
+    run.add_argument("--from-file", metavar="PATH", help="read an exported query result")
+    run.add_argument("--ledger", metavar="PATH", help="ledger file (default: settings)")
+    run.add_argument("--dry-run", action="store_true", help="print JSON lines, post nothing")
+    run.add_argument("--now", metavar="ISO-8601", help="the tick's clock (default: now, UTC)")
+    run.set_defaults(func=run_command)
+    demo = subparsers.add_parser(
+        "demo",
+        help="three ticks on the bundled samples, messages printed as in chat",
+        description="Run the pipeline on bundled sample logs with a local ledger.",
+    )
+    demo.add_argument("--ledger", metavar="PATH", default=str(DEMO_LEDGER))
+    demo.set_defaults(func=demo_command)
+
+
+def parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SettingsError(f"--now {text[:40]!r} is not an ISO-8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
+    notifiers = (DryRunNotifier(sys.stdout),) if args.dry_run else None
+    components = build_components(
+        os.environ, from_file=args.from_file, ledger_path=args.ledger, notifiers=notifiers
+    )
+    summary = run_components(components, now)
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    logging.getLogger("pullwatch").setLevel(logging.WARNING)
+    ledger = Path(args.ledger)
+    ledger.unlink(missing_ok=True)
+    settings = load_settings({})
+    out = sys.stdout
+    store = FileStore(ledger)
+    chat = ConsoleNotifier(out, channel="demo-chat")
+    ticks = (
+        (DEMO_EXPORT, "2026-11-29T09:00:00Z", "Tick 1: the first read of an hour of system logs"),
+        (DEMO_EXPORT, "2026-11-29T09:05:00Z", "Tick 2: the same failures again"),
+        (DEMO_LATER, "2026-11-29T09:10:00Z", "Tick 3: orders-api's missing tag was pushed"),
+    )
+    print(f"pullwatch demo: bundled samples from {SAMPLES.name}/, ledger {ledger}\n")
+    for path, now, title in ticks:
+        print(f"━━━ {title} ({path.name}, now={now}) ━━━\n", flush=True)
+        summary = _tick(path, store, chat, settings.lookback, now, digest_threshold=20)
+        if summary.messages_sent == 0:
+            print("(nothing new to say: every failing revision was already reported)\n")
+        print(f"    {summary.line()}\n", flush=True)
+    return 0
+
+
+def _tick(
+    path: Path,
+    store: FileStore,
+    chat: ConsoleNotifier,
+    lookback: Any,
+    now: str,
+    *,
+    digest_threshold: int,
+) -> TickSummary:
+    return run_tick(
+        source=FileSource(path, lookback),
+        store=store,
+        notifiers=(chat,),
+        policy=Policy(),
+        now=parse_now(now),
+        context=AlertContext(resource_group="rg-shop-prod", subscription_id=None),
+        digest_threshold=digest_threshold,
+    )

@@ -1,0 +1,108 @@
+"""Wire real parts from settings: the log source, the ledger store and the notifiers.
+
+This is the only place that turns settings into clients; ``function_app.py`` and the ``run``
+command both call it. Building a client does no I/O; the I/O happens in ``run_tick``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from notifiers.base import Notifier
+from notifiers.delivery import Delivery, RetryPolicy
+from notifiers.slack import SlackNotifier
+from notifiers.teams import TeamsNotifier
+from notifiers.webhook import WebhookNotifier
+from pullwatch.alerts import AlertContext
+from pullwatch.decide import Policy
+from pullwatch.errors import SettingsError
+from pullwatch.filesource import FileSource
+from pullwatch.observations import FailureSource
+from pullwatch.pipeline import TickSummary, run_tick
+from pullwatch.settings import Settings, load_settings
+from pullwatch.stores import LedgerStore, store_from_settings
+
+
+@dataclass(frozen=True)
+class Components:
+    """Everything one tick needs besides the clock."""
+
+    source: FailureSource
+    store: LedgerStore
+    notifiers: tuple[Notifier, ...]
+    policy: Policy
+    context: AlertContext
+    digest_threshold: int
+
+
+def build_notifiers(settings: Settings, *, delivery: Delivery | None = None) -> list[Notifier]:
+    """One notifier per configured webhook URL, channels named ``teams-1``, ``slack-1``, ..."""
+    delivery = delivery or Delivery(RetryPolicy(budget=settings.send_budget.total_seconds()))
+    notifiers: list[Notifier] = []
+    for number, url in enumerate(settings.teams_webhooks, start=1):
+        notifiers.append(TeamsNotifier(url, f"teams-{number}", delivery=delivery))
+    for number, url in enumerate(settings.slack_webhooks, start=1):
+        notifiers.append(SlackNotifier(url, f"slack-{number}", delivery=delivery))
+    for number, url in enumerate(settings.generic_webhooks, start=1):
+        notifiers.append(WebhookNotifier(url, f"webhook-{number}", delivery=delivery))
+    return notifiers
+
+
+def build_source(settings: Settings, *, from_file: str | Path | None = None) -> FailureSource:
+    """A file source when ``from_file`` is given, else Log Analytics (needs a workspace)."""
+    if from_file is not None:
+        path = Path(from_file)
+        if not path.is_file():
+            raise SettingsError(f"--from-file {path}: no such file")
+        return FileSource(path, settings.lookback)
+    if not settings.workspace_ids:
+        raise SettingsError(
+            "nothing to read: set PULLWATCH_WORKSPACE_IDS (a Log Analytics workspace id) "
+            "or pass --from-file PATH (an exported query result)"
+        )
+    from pullwatch.logquery import LogAnalyticsSource  # the Azure SDK only when it is used
+
+    return LogAnalyticsSource.from_settings(settings)
+
+
+def build_components(
+    environ: Mapping[str, str],
+    *,
+    from_file: str | Path | None = None,
+    ledger_path: str | None = None,
+    notifiers: tuple[Notifier, ...] | None = None,
+) -> Components:
+    """Components for the Function (``environ`` = app settings) or the CLI (overrides)."""
+    settings = load_settings(
+        environ,
+        require_workspace=from_file is None,
+        require_notifier=notifiers is None,
+    )
+    return Components(
+        source=build_source(settings, from_file=from_file),
+        store=store_from_settings(settings, path=ledger_path),
+        notifiers=notifiers if notifiers is not None else tuple(build_notifiers(settings)),
+        policy=Policy.from_settings(settings),
+        context=AlertContext.from_settings(settings),
+        digest_threshold=settings.digest_threshold,
+    )
+
+
+def run_components(components: Components, now: datetime) -> TickSummary:
+    return run_tick(
+        source=components.source,
+        store=components.store,
+        notifiers=components.notifiers,
+        policy=components.policy,
+        now=now,
+        context=components.context,
+        digest_threshold=components.digest_threshold,
+    )
+
+
+def scheduled_tick(environ: Mapping[str, str], now: datetime) -> TickSummary:
+    """What the timer Function runs: settings from the app settings, real clients."""
+    return run_components(build_components(environ), now)
