@@ -325,8 +325,15 @@ class Ledger:
     def from_dict(cls, data: Any, *, source: str = "ledger") -> Ledger:
         """Read a parsed document; ``LedgerCorrupt`` (naming ``source``) if it is not one."""
         if not isinstance(data, dict):
-            raise LedgerCorrupt(f"{source} is not a pullwatch ledger (not a JSON object)")
+            raise LedgerCorrupt(
+                f"{source} is not a pullwatch ledger (not a JSON object); refusing to overwrite it"
+            )
         schema = data.get("schema")
+        if schema is None:
+            raise LedgerCorrupt(
+                f"{source} has no schema field, so it is not a pullwatch ledger; "
+                "refusing to overwrite it"
+            )
         if schema != LEDGER_SCHEMA:
             raise LedgerCorrupt(
                 f"{source} has schema {str(schema)[:60]!r}, expected {LEDGER_SCHEMA!r}; "

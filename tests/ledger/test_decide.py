@@ -275,29 +275,29 @@ def _silence_first(scenario: Scenario) -> bool:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_decide_scenarios(scenario: Scenario) -> None:
     ledger = Ledger.empty()
-    for number, step in enumerate(scenario.ticks, start=1):
+    for number, expected in enumerate(scenario.ticks, start=1):
         if scenario.silence and (number == 1 if _silence_first(scenario) else number == 3):
             _, ledger = add_silence(
                 ledger,
                 comment="deploy",
-                now=step.now,
-                expires=scenario.silence_until or step.now + timedelta(days=1),
+                now=expected.now,
+                expires=scenario.silence_until or expected.now + timedelta(days=1),
                 **scenario.silence,
             )
         before = ledger.to_json()
-        outcome = tick(ledger, step.now, step.observations, policy=scenario.policy)
+        outcome = tick(ledger, expected.now, expected.observations, policy=scenario.policy)
         assert ledger.to_json() == before, "decide must not change its input"
         decision = outcome.decision(KEY)
         if decision is None:
-            assert step.action is NONE and not step.reason, f"tick {number}: no decision"
+            assert expected.action is NONE and not expected.reason, f"tick {number}: no decision"
         else:
-            assert decision.action is step.action, f"tick {number}: {decision.reason}"
-            assert step.reason in decision.reason, f"tick {number}"
-        notifying = step.action in {F, R, CC, RES}
+            assert decision.action is expected.action, f"tick {number}: {decision.reason}"
+            assert expected.reason in decision.reason, f"tick {number}"
+        notifying = expected.action in {F, R, CC, RES}
         assert bool(outcome.queued) is notifying, f"tick {number}"
         if notifying:
             assert decision is not None and decision.notification_id == outcome.queued[0].id
-            assert outcome.queued[0].alert.kind is AlertKind(step.action.value)
+            assert outcome.queued[0].alert.kind is AlertKind(expected.action.value)
             assert outcome.queued[0].alert.reason == decision.reason
         ledger = outcome.ledger
 
