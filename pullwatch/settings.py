@@ -333,10 +333,62 @@ class _Reader:
 
     def schedule(self, name: str) -> str:
         value = self.text(name)
-        fields = value.split()
-        if len(fields) != 6 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
+        problem = ncrontab_problem(value)
+        if problem:
             raise SettingsError(
                 f"{name} must be a 6-field NCRONTAB expression (second minute hour day month "
-                f"weekday), e.g. '0 */5 * * * *'; got {value[:60]!r}"
+                f"weekday), e.g. '0 */5 * * * *'; {problem}; got {value[:60]!r}"
             )
         return value
+
+
+_NCRONTAB_FIELDS = (
+    ("second", 0, 59),
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day", 1, 31),
+    ("month", 1, 12),
+    ("weekday", 0, 6),
+)
+_NAMES = {
+    "month": {
+        m: i
+        for i, m in enumerate(
+            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+        )
+    },
+    "weekday": {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
+}
+
+
+def ncrontab_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a valid 6-field NCRONTAB schedule, or None when it is."""
+    fields = expression.split()
+    if len(fields) != 6:
+        return f"it has {len(fields)} fields"
+    for text, (label, low, high) in zip(fields, _NCRONTAB_FIELDS, strict=True):
+        for part in text.split(","):
+            problem = _ncrontab_part(part, label, low, high)
+            if problem:
+                return problem
+    return None
+
+
+def _ncrontab_part(part: str, label: str, low: int, high: int) -> str | None:
+    base, _, step = part.partition("/")
+    if step and (not step.isdigit() or int(step) == 0):
+        return f"the {label} step {step!r} is not a positive number"
+    if base == "*":
+        return None
+    bounds = base.split("-")
+    if len(bounds) > 2:
+        return f"the {label} range {base!r} is malformed"
+    values = []
+    for bound in bounds:
+        number = _NAMES.get(label, {}).get(bound.lower()) if not bound.isdigit() else int(bound)
+        if number is None or not low <= number <= high:
+            return f"the {label} value {bound!r} is outside {low}-{high}"
+        values.append(number)
+    if len(values) == 2 and values[0] > values[1]:
+        return f"the {label} range {base!r} is reversed"
+    return None
