@@ -1,0 +1,143 @@
+"""Test doubles for the pipeline: real (small) implementations of its seams, not mocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notifiers.alert import Alert
+from notifiers.errors import DeliveryError
+from pullwatch.errors import LedgerConflict, QueryError
+from pullwatch.ledger import Ledger
+from pullwatch.observations import FetchResult, RevisionGroup, Signal
+
+T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+NOT_FOUND = (
+    'Failed to pull image "contoso.azurecr.io/{app}:1": rpc error: code = NotFound desc = failed '
+    'to pull and unpack image "contoso.azurecr.io/{app}:1": failed to resolve reference '
+    '"contoso.azurecr.io/{app}:1": contoso.azurecr.io/{app}:1: not found'
+)
+
+
+def failure(
+    app: str, *, minutes: int = 5, count: int = 3, message: str = NOT_FOUND
+) -> RevisionGroup:
+    return RevisionGroup(
+        environment="cae-prod",
+        app=app,
+        revision=f"{app}--0000001",
+        signal=Signal.FAILURE,
+        reason="Failed",
+        count=count,
+        first_seen=T0,
+        last_seen=T0 + timedelta(minutes=minutes),
+        last_ingested=T0 + timedelta(minutes=minutes + 3),
+        samples=(message.format(app=app),),
+    )
+
+
+def success(app: str, *, at: datetime) -> RevisionGroup:
+    return RevisionGroup(
+        environment="cae-prod",
+        app=app,
+        revision=f"{app}--0000001",
+        signal=Signal.SUCCESS,
+        reason="PulledImage",
+        count=1,
+        first_seen=at,
+        last_seen=at,
+        last_ingested=at + timedelta(minutes=3),
+        samples=(f"Successfully pulled image 'contoso.azurecr.io/{app}:1'",),
+    )
+
+
+@dataclass
+class ListSource:
+    """Returns the groups it is given; records the watermarks it was asked with."""
+
+    groups: list[RevisionGroup]
+    partial: bool = False
+    fail: bool = False
+    asked: list[datetime | None] = field(default_factory=list)
+
+    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
+        self.asked.append(watermark)
+        if self.fail:
+            raise QueryError("workspace 6b1f...: HTTP 403 (Forbidden)")
+        ingested = [g.last_ingested for g in self.groups if g.last_ingested]
+        return FetchResult(
+            groups=tuple(self.groups),
+            max_ingested=max(ingested, default=None),
+            partial=self.partial,
+            rows_matched=sum(g.count for g in self.groups),
+        )
+
+
+@dataclass
+class MemoryStore:
+    """A ledger store in memory with versions; ``before_save`` can simulate another writer."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    version: int = 0
+    saves: int = 0
+    before_save: Callable[[MemoryStore], None] | None = None
+
+    def load(self) -> tuple[Ledger, str | None]:
+        return self.ledger, str(self.version) if self.version else None
+
+    def save(self, ledger: Ledger, version: str | None) -> str:
+        hook, self.before_save = self.before_save, None
+        if hook is not None:
+            hook(self)
+        current = str(self.version) if self.version else None
+        if version != current:
+            raise LedgerConflict(f"ledger changed (expected {version}, found {current})")
+        self.ledger, self.version = ledger, self.version + 1
+        self.saves += 1
+        return str(self.version)
+
+
+class CrashingStore(MemoryStore):
+    """Fails the next save as a crash would (after the sends, before the ledger is written)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crash_next = False
+
+    def save(self, ledger: Ledger, version: str | None) -> str:
+        if self.crash_next:
+            self.crash_next = False
+            raise RuntimeError("process killed")
+        return super().save(ledger, version)
+
+
+@dataclass
+class RecordingNotifier:
+    """A chat channel that records what it accepted and fails on demand."""
+
+    channel: str
+    service: str = "test"
+    failures: list[DeliveryError] = field(default_factory=list)  # raised first, in order
+    accepted: list[list[Alert]] = field(default_factory=list)  # one list per message
+    attempts: int = 0
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return {"alerts": [alert]}
+
+    def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        return {"alerts": list(alerts), "digest": True}
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.accepted.append(list(payload["alerts"]))
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [alert for message in self.accepted for alert in message]
+
+    def kinds(self) -> list[tuple[str, str]]:
+        return [(a.app, a.kind.value) for a in self.alerts]
