@@ -243,7 +243,7 @@ def _as_datetime(value: Any) -> datetime | None:
         moment = value
     else:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _as_samples(value: Any) -> tuple[str, ...]:
@@ -486,7 +486,7 @@ class LogAnalyticsSource:
                 log.info("workspace %s: one system-log table is absent (fuzzy union)", workspace)
                 return _WorkspaceAnswer(groups, partial=False, warnings=[])
             code = getattr(error_info, "code", "") or "PartialError"
-            text = _safe_text(str(getattr(error_info, "message", "") or ""))
+            text = _safe_text(_partial_error_text(error_info))
             warning = f"workspace {workspace}: partial result ({code}): {text}"
             if self.table is TableMode.AUTO:
                 warning += " (if a table is missing, set PULLWATCH_TABLE to the one that exists)"
@@ -496,6 +496,17 @@ class LogAnalyticsSource:
         return _WorkspaceAnswer(
             [g for t in tables[:1] for g in groups_from_table(t)], partial=False, warnings=[]
         )
+
+
+def _partial_error_text(error: Any) -> str:
+    """The partial error's own message and each detail's innermost message."""
+    texts = [str(getattr(error, "message", "") or "")]
+    for detail in getattr(error, "details", None) or []:
+        if isinstance(detail, Mapping):
+            inner = str(_innermost(detail).get("message") or "")
+            if inner and inner not in texts:
+                texts.append(inner)
+    return "; ".join(t for t in texts if t)
 
 
 def _http_error_text(workspace: str, status: int | None, message: str) -> str:
