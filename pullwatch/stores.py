@@ -193,6 +193,11 @@ def _fsync_directory(directory: Path) -> None:
 # --- Azure Blob Storage ------------------------------------------------------------------------
 
 
+# The SDK's default (10 retries with back-off) can hold a tick for minutes when storage is
+# unreachable; a timer that runs every few minutes should fail sooner and try again next tick.
+CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 3, "connection_timeout": 10, "read_timeout": 30}
+
+
 class BlobStore:
     """The ledger as one JSON blob, written with ``If-Match`` on its ETag."""
 
@@ -203,12 +208,16 @@ class BlobStore:
         self.blob = blob
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, container: str, blob: str) -> BlobStore:
-        """For local use and Azurite."""
+    def from_connection_string(
+        cls, connection_string: str, container: str, blob: str, **client_options: Any
+    ) -> BlobStore:
+        """For local use and Azurite. ``client_options`` go to ``ContainerClient`` (retries,
+        timeouts; see ``CLIENT_OPTIONS`` for the defaults)."""
         from azure.storage.blob import ContainerClient
 
+        options = {**CLIENT_OPTIONS, **client_options}
         try:
-            client = ContainerClient.from_connection_string(connection_string, container)
+            client = ContainerClient.from_connection_string(connection_string, container, **options)
         except ValueError:
             raise LedgerError(
                 "PULLWATCH_LEDGER_CONNECTION_STRING is not a valid storage connection string"
@@ -217,7 +226,12 @@ class BlobStore:
 
     @classmethod
     def from_account_url(
-        cls, account_url: str, container: str, blob: str, credential: Any = None
+        cls,
+        account_url: str,
+        container: str,
+        blob: str,
+        credential: Any = None,
+        **client_options: Any,
     ) -> BlobStore:
         """With the Function's identity (``DefaultAzureCredential``) unless ``credential`` is given."""
         from azure.storage.blob import ContainerClient
@@ -228,7 +242,8 @@ class BlobStore:
             credential = DefaultAzureCredential(
                 managed_identity_client_id=os.environ.get("AZURE_CLIENT_ID") or None
             )
-        return cls(ContainerClient(account_url, container, credential=credential), blob)
+        options = {**CLIENT_OPTIONS, **client_options}
+        return cls(ContainerClient(account_url, container, credential=credential, **options), blob)
 
     def describe(self) -> str:
         return f"blob {self.container}/{self.blob}"
