@@ -159,3 +159,20 @@ def test_two_processes_never_lose_a_modification(tmp_path: Path) -> None:
     assert apps == expected
     assert len({s.id for s in ledger.silences}) == 2 * rounds
     assert ledger.seq == 2 * rounds
+
+
+def test_store_from_settings_chooses_file_or_blob(tmp_path: Path) -> None:
+    from pullwatch.settings import Settings
+    from pullwatch.stores import BlobStore, store_from_settings
+
+    file_store = store_from_settings(Settings(ledger_path=str(tmp_path / "l.json")))
+    assert isinstance(file_store, FileStore) and file_store.path == tmp_path / "l.json"
+    blob_settings = Settings(
+        ledger_account_url="https://pullwatchstate.blob.core.windows.net",
+        azure_client_id="11111111-1111-1111-1111-111111111111",
+    )
+    blob_store = store_from_settings(blob_settings)
+    assert isinstance(blob_store, BlobStore)
+    assert blob_store.describe() == "blob pullwatch/ledger.json"
+    overridden = store_from_settings(blob_settings, path=str(tmp_path / "x.json"))
+    assert isinstance(overridden, FileStore)
