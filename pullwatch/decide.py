@@ -21,8 +21,8 @@ Rules, in the order they are applied to each revision (key ``environment/app/rev
    notified ("cause-changed", "cause identified" when it was ``unknown``); again when
    ``repeat_interval`` has elapsed since the last notification ("reminder"; 0 = never).
 5. A notification (of any kind, "resolved" included) whose revision and cause match an active
-   silence is not queued ("silenced"); the entry records ``silenced_by`` and, since nothing was
-   told, the notification is due again once the silence ends.
+   silence is not queued ("silenced"); the entry records ``silenced_by``. A muted firing,
+   cause change or reminder is due again once the silence ends; a muted resolution is not.
 6. Resolved entries are pruned when resolved longer ago than ``retention`` (strictly).
 
 Boundaries are inclusive (``>=``) for grace, occurrences, quiet period and repeat interval; a

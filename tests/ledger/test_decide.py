@@ -30,6 +30,7 @@ class Scenario:
     policy: Policy = POLICY
     silence: dict[str, str] = field(default_factory=dict)  # add_silence kwargs (app, ...)
     silence_until: datetime | None = None
+    silence_at: int = 1  # the tick before which the silence is added
 
 
 def step(
@@ -263,20 +264,26 @@ SCENARIOS = (
             step(at(300), (fail("not-found", 299),), SIL, "would send reminder"),
         ),
         silence={"app": "orders"},
+        silence_at=3,
+    ),
+    Scenario(
+        "silence-mutes-the-resolution-too",
+        (
+            step(at(1), (fail("unauthorized", 0),), F),
+            step(at(6), (ok(5),), SIL, "would send resolved: success evidence at"),
+            step(at(60), (), NONE),
+        ),
+        silence={"app": "orders"},
+        silence_at=2,
     ),
 )
-
-
-def _silence_first(scenario: Scenario) -> bool:
-    """Most silence scenarios silence from the start; the mute-reminder one only later."""
-    return scenario.id != "silence-mutes-reminders-and-cause-changes"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_decide_scenarios(scenario: Scenario) -> None:
     ledger = Ledger.empty()
     for number, expected in enumerate(scenario.ticks, start=1):
-        if scenario.silence and (number == 1 if _silence_first(scenario) else number == 3):
+        if scenario.silence and number == scenario.silence_at:
             _, ledger = add_silence(
                 ledger,
                 comment="deploy",
