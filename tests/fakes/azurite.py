@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = ROOT / "tools" / "node_modules" / ".bin"
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's published, fixed development key (not a secret).
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
 START_TIMEOUT = 20.0
 
 
