@@ -454,13 +454,20 @@ class LogAnalyticsSource:
                 server_timeout=self.server_timeout,
                 **self.query_options,
             )
-        except ClientAuthenticationError as error:
-            raise QueryError(
-                f"workspace {workspace}: could not get a token for Log Analytics "
-                f"({type(error).__name__}): {_safe_text(str(error.message))}"
-            ) from None
         except HttpResponseError as error:
             message = _safe_text(str(error.message or ""))
+            if error.status_code is None:
+                # no answer at all; the SDK re-raises a credential's ClientAuthenticationError
+                # as a plain HttpResponseError (its original is the context)
+                origin = error if error.__context__ is None else error.__context__
+                what = (
+                    "could not get a token for Log Analytics"
+                    if isinstance(origin, ClientAuthenticationError)
+                    else "no answer from Log Analytics"
+                )
+                raise QueryError(
+                    f"workspace {workspace}: {what} ({type(origin).__name__}): {message}"
+                ) from None
             if self.table is TableMode.AUTO and _NO_OPERAND.search(message):
                 warning = (
                     f"workspace {workspace}: neither ContainerAppSystemLogs_CL nor "

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ClientAuthenticationError
 
 from pullwatch.errors import QueryError
 from pullwatch.filesource import FileSource
@@ -205,7 +206,12 @@ def test_a_warning_about_something_else_is_partial(log_analytics: FakeLogAnalyti
 
 @pytest.mark.parametrize(
     ("status", "words"),
-    [(400, "rejected"), (403, "Log Analytics Reader"), (404, "no such workspace")],
+    [
+        (400, "rejected"),
+        (401, "token was refused"),
+        (403, "Log Analytics Reader"),
+        (404, "no such workspace"),
+    ],
 )
 def test_http_errors_name_the_workspace_and_status(
     log_analytics: FakeLogAnalytics, status: int, words: str
@@ -272,3 +278,17 @@ def test_from_settings_uses_endpoint_table_and_lookback() -> None:
     assert source.query(watermark=None, now=NOW) == build_query(
         TableMode.RESOURCE, watermark=None, now=NOW, lookback=timedelta(minutes=90)
     )
+
+
+def test_a_credential_failure_is_a_query_error(log_analytics: FakeLogAnalytics) -> None:
+    class NoToken:
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            raise ClientAuthenticationError("ManagedIdentityCredential: no identity endpoint")
+
+    client = make_logs_client(log_analytics.endpoint, NoToken(), retry_total=0)  # type: ignore[arg-type]
+    source = LogAnalyticsSource(
+        client, workspace_ids=["w1"], query_options={"enforce_https": False}
+    )
+    with pytest.raises(QueryError, match=r"workspace w1: could not get a token.*no identity"):
+        source.fetch(watermark=None, now=NOW)
+    assert log_analytics.requests == []
