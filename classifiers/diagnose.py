@@ -346,7 +346,7 @@ def _summary(cause: Cause, fill: tuple[tuple[str, str], ...]) -> str:
     values = dict(_PROSE)
     values.update(fill)
     text = _FORMATTER.vformat(CATALOG[cause].summary, (), _Placeholders(values))
-    return text[:1].upper() + text[1:]
+    return "T" + text[1:] if text.startswith("the ") else text  # a sentence, not a host name
 
 
 @lru_cache(maxsize=4096)

@@ -76,11 +76,7 @@ def build_components(
     notifiers: tuple[Notifier, ...] | None = None,
 ) -> Components:
     """Components for the Function (``environ`` = app settings) or the CLI (overrides)."""
-    settings = load_settings(
-        environ,
-        require_workspace=from_file is None,
-        require_notifier=notifiers is None,
-    )
+    settings = load_settings(environ, require_notifier=notifiers is None)
     return Components(
         source=build_source(settings, from_file=from_file),
         store=store_from_settings(settings, path=ledger_path),
