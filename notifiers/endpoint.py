@@ -43,7 +43,11 @@ class WebhookURL:
 
     @property
     def redacted(self) -> str:
-        return f"https://{self.host}/…" if not self._url.startswith("http:") else f"http://{self.host}/…"
+        return (
+            f"https://{self.host}/…"
+            if not self._url.startswith("http:")
+            else f"http://{self.host}/…"
+        )
 
     @property
     def fingerprint(self) -> str:

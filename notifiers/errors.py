@@ -1,8 +1,8 @@
 """Errors raised by notifiers; safe to print (a webhook URL never appears in them).
 
-    NotifierError
-    ├── WebhookURLError   a configured webhook URL is not acceptable (shown redacted)
-    └── DeliveryError     a message was not accepted; ``retryable`` says whether a later try may work
+NotifierError
+├── WebhookURLError   a configured webhook URL is not acceptable (shown redacted)
+└── DeliveryError     a message was not accepted; ``retryable`` says whether a later try may work
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 def test_every_setting_is_in_the_table_with_its_default() -> None:
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README, re.M)}
+    rows = {
+        m.group(1): m.group(2) for m in re.finditer(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README, re.M)
+    }
     for spec in SETTING_SPECS:
         assert spec.name in rows, spec.name
         expected = f"`{spec.default}`" if spec.default is not None else "—"
