@@ -3,6 +3,7 @@
     PullwatchError
     ├── SettingsError        a setting is missing or malformed (names the setting, never its secret value)
     ├── QueryError           Log Analytics refused or failed the query (names the workspace and status)
+    ├── ExportError          an exported query result (a file) cannot be read
     └── LedgerError          the alert ledger cannot be used
         ├── LedgerCorrupt    the stored document is unreadable (never silently reset)
         └── LedgerConflict   another writer saved first (optimistic concurrency lost)
@@ -24,6 +25,10 @@ class SettingsError(PullwatchError):
 
 class QueryError(PullwatchError):
     """The log query failed; the message names the workspace and the HTTP status."""
+
+
+class ExportError(PullwatchError):
+    """An exported query result cannot be read (not JSON, wrong shape, a row without a time)."""
 
 
 class LedgerError(PullwatchError):

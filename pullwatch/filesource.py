@@ -20,14 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.signals import is_failure_row, is_success_row
-from pullwatch.errors import PullwatchError
+from pullwatch.errors import ExportError
 from pullwatch.logquery import TABLE_COLUMNS, fetch_result, query_start
 from pullwatch.observations import MAX_SAMPLES, SAMPLE_CHARS, FetchResult, RevisionGroup, Signal
 from pullwatch.settings import TableMode
-
-
-class ExportError(PullwatchError):
-    """The export file cannot be read as Log Analytics rows."""
 
 
 @dataclass(frozen=True)
