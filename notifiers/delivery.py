@@ -301,3 +301,30 @@ def scrub_secret(text: str, url: WebhookURL) -> str:
     for piece in sorted((p for p in pieces if p and p != "/"), key=len, reverse=True):
         text = text.replace(piece, "…")
     return text
+
+
+class WebhookChannel:
+    """What every webhook notifier shares: a channel id, its URL (a secret) and the delivery.
+
+    A service's notifier subclasses this, names its ``service``, sets ``accept`` when its success
+    rule is stricter than "any 2xx", and adds the pure ``render`` and ``render_digest``.
+    """
+
+    service = "webhook"
+    accept: AcceptRule = staticmethod(accept_any_2xx)
+
+    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
+        from notifiers.base import check_channel  # base imports nothing of delivery
+
+        self.channel = check_channel(channel)
+        self._url = url
+        self._delivery = delivery if delivery is not None else Delivery()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(channel={self.channel!r}, host={self._url.host!r})"
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Post ``payload``; raises ``DeliveryError`` when the service does not accept it."""
+        self._delivery.post(
+            self._url, payload, service=self.service, channel=self.channel, accept=self.accept
+        )

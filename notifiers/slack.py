@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, check_channel, digest_headline, pulls
-from notifiers.delivery import Delivery, Reply
-from notifiers.endpoint import WebhookURL
+from notifiers.base import HEADLINES, digest_headline, pulls
+from notifiers.delivery import Reply, WebhookChannel
 from notifiers.text import (
     format_time,
     head,
@@ -52,29 +51,17 @@ def accept_ok(reply: Reply) -> str | None:
     return f"Slack answered {plain_text(reply.body, 80)!r} instead of 'ok'"
 
 
-class SlackNotifier:
+class SlackNotifier(WebhookChannel):
     """Posts Block Kit messages to one Slack incoming webhook."""
 
     service = "slack"
-
-    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
-        self.channel = check_channel(channel)
-        self._url = url
-        self._delivery = delivery if delivery is not None else Delivery()
-
-    def __repr__(self) -> str:
-        return f"SlackNotifier(channel={self.channel!r}, host={self._url.host!r})"
+    accept = staticmethod(accept_ok)
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return render_message(alert)
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
         return render_digest_message(alerts)
-
-    def send(self, payload: dict[str, Any]) -> None:
-        self._delivery.post(
-            self._url, payload, service=self.service, channel=self.channel, accept=accept_ok
-        )
 
 
 def render_message(alert: Alert) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, check_channel, digest_headline, pulls
-from notifiers.delivery import Delivery, encode_json
-from notifiers.endpoint import WebhookURL
+from notifiers.base import HEADLINES, digest_headline, pulls
+from notifiers.delivery import WebhookChannel, encode_json
 from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
 
 CARD_VERSION = "1.5"
@@ -59,27 +58,16 @@ _ROOMS = (
 )
 
 
-class TeamsNotifier:
+class TeamsNotifier(WebhookChannel):
     """Posts Adaptive Cards to one Teams channel's Workflows webhook."""
 
     service = "teams"
-
-    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
-        self.channel = check_channel(channel)
-        self._url = url
-        self._delivery = delivery if delivery is not None else Delivery()
-
-    def __repr__(self) -> str:
-        return f"TeamsNotifier(channel={self.channel!r}, host={self._url.host!r})"
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return render_card(alert)
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
         return render_digest_card(alerts)
-
-    def send(self, payload: dict[str, Any]) -> None:
-        self._delivery.post(self._url, payload, service=self.service, channel=self.channel)
 
 
 def render_card(alert: Alert, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:

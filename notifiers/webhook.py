@@ -12,36 +12,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from notifiers.alert import ALERT_SCHEMA, Alert, AlertKind
-from notifiers.base import check_channel
-from notifiers.delivery import Delivery
-from notifiers.endpoint import WebhookURL
+from notifiers.delivery import WebhookChannel
 from notifiers.text import clean, head, truncate
 
 DIGEST_SCHEMA = "pullwatch.digest/v1"
 MAX_SAMPLE = 4000
 
 
-class WebhookNotifier:
+class WebhookNotifier(WebhookChannel):
     """Posts the alert JSON to one generic webhook."""
 
     service = "webhook"
-
-    def __init__(self, url: WebhookURL, channel: str, *, delivery: Delivery | None = None) -> None:
-        self.channel = check_channel(channel)
-        self._url = url
-        self._delivery = delivery if delivery is not None else Delivery()
-
-    def __repr__(self) -> str:
-        return f"WebhookNotifier(channel={self.channel!r}, host={self._url.host!r})"
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return render_alert(alert)
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
         return render_digest(alerts)
-
-    def send(self, payload: dict[str, Any]) -> None:
-        self._delivery.post(self._url, payload, service=self.service, channel=self.channel)
 
 
 def render_alert(alert: Alert) -> dict[str, Any]:
