@@ -69,7 +69,7 @@ DETAILS: dict[Cause, tuple[str, ...]] = {
     ),
     Cause.REGISTRY_FIREWALL: (
         "unexpected status from HEAD request to https://{reg}/v2/{repo}/manifests/{tag}: 403 Forbidden",
-        "denied: client with IP '20.84.13.7' is not allowed access, refer https://aka.ms/acr/firewall to grant access",
+        "denied: client with IP '{ip}' is not allowed access, refer https://aka.ms/acr/firewall to grant access",
     ),
     Cause.DNS_FAILURE: (
         'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp: lookup {reg} on 168.63.129.16:53: no such host',
@@ -77,13 +77,13 @@ DETAILS: dict[Cause, tuple[str, ...]] = {
         'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp: lookup {reg} on 10.0.0.4:53: server misbehaving',
     ),
     Cause.NETWORK_TIMEOUT: (
-        'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp 20.62.128.2:443: i/o timeout',
-        'failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://{reg}/v2/{repo}/blobs/sha256:9f2": net/http: TLS handshake timeout',
+        'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp {ip}:443: i/o timeout',
+        'failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://{reg}/v2/{repo}/blobs/sha256:{digest}": net/http: TLS handshake timeout',
     ),
     Cause.CONNECTION_FAILED: (
-        "failed to copy: read tcp 10.0.1.15:51234->20.62.128.2:443: read: connection reset by peer",
-        'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp 10.1.2.3:443: connect: connection refused',
-        'failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://{reg}/v2/{repo}/blobs/sha256:1ab": EOF',
+        "failed to copy: read tcp 10.0.1.15:{port}->{ip}:443: read: connection reset by peer",
+        'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": dial tcp {ip}:443: connect: connection refused',
+        'failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://{reg}/v2/{repo}/blobs/sha256:{digest}": EOF',
     ),
     Cause.TLS_ERROR: (
         'failed to do request: Head "https://{reg}/v2/{repo}/manifests/{tag}": tls: failed to verify certificate: x509: certificate signed by unknown authority',
@@ -91,7 +91,7 @@ DETAILS: dict[Cause, tuple[str, ...]] = {
     ),
     Cause.REGISTRY_UNAVAILABLE: (
         "unexpected status from HEAD request to https://{reg}/v2/{repo}/manifests/{tag}: 503 Service Unavailable",
-        "unexpected status from GET request to https://{reg}/v2/{repo}/blobs/sha256:77e: 500 Internal Server Error",
+        "unexpected status from GET request to https://{reg}/v2/{repo}/blobs/sha256:{digest}: 500 Internal Server Error",
     ),
     Cause.RATE_LIMITED: (
         "unexpected status from HEAD request to https://{reg}/v2/{repo}/manifests/{tag}: 429 Too Many Requests",
@@ -106,7 +106,7 @@ DETAILS: dict[Cause, tuple[str, ...]] = {
     ),
     Cause.INVALID_IMAGE_REFERENCE: ("invalid reference format",),
     Cause.IMAGE_UNPACK_FAILED: (
-        "failed to extract layer sha256:4b1c: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/412/fs/usr/lib/libx.so: no space left on device",
+        "failed to extract layer sha256:{digest}: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/412/fs/usr/lib/libx.so: no space left on device",
         "failed to register layer: Error processing tar file(exit status 1): unexpected EOF",
     ),
     Cause.UNKNOWN: (),
@@ -120,7 +120,7 @@ UNKNOWN_LINES = (
 ACA_CODES = (
     (
         "DENIED",
-        "client with IP '20.84.13.7' is not allowed access, refer https://aka.ms/acr/firewall to grant access",
+        "client with IP '{ip}' is not allowed access, refer https://aka.ms/acr/firewall to grant access",
     ),
     ("MANIFEST_UNKNOWN", 'manifest tagged by "{tag}" is not found'),
     (
@@ -138,6 +138,9 @@ def build_corpus(size: int, seed: int = 7) -> list[str]:
         reg, repo, tag = rng.choice(REGISTRIES), rng.choice(REPOS), rng.choice(TAGS)
         img = f"{reg}/{repo}:{tag}"
         fields = {
+            "ip": f"20.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            "port": str(rng.randrange(32768, 61000)),
+            "digest": f"{rng.getrandbits(256):064x}",
             "img": img,
             "reg": reg,
             "repo": repo,

@@ -30,7 +30,14 @@ from classifiers.causes import (
     Only,
 )
 from classifiers.reference import ImageReference, is_acr_host, parse_reference
-from classifiers.rules import FIREWALL_WORDS, REASON_CAUSES, REGISTRY_CODE, REGISTRY_CODES, RULES
+from classifiers.rules import (
+    FIREWALL_WORDS,
+    NEEDLES,
+    REASON_CAUSES,
+    REGISTRY_CODE,
+    REGISTRY_CODES,
+    RULES,
+)
 
 EVIDENCE_CHARS = 240
 _ATTEMPT_SEPARATOR = ", rpc error: code = "
@@ -56,11 +63,22 @@ _TOKEN = re.compile(r"\s{0,4}([\"'“‘`]?)([^\s\"'“”‘’`]{1,512})")
 # Where a registry host follows when no image reference was found (lower case markers).
 _HOST_MARKERS = ("request to https://", "request to http://", ' "https://', "lookup ", "service=")
 _HOST = re.compile(r"([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63})(?![A-Za-z0-9-])")
-_HTTP_STATUS = re.compile(
-    r"\b([1-5]\d\d) (?:Unauthorized|Forbidden|Not Found|Too Many Requests|Service Unavailable"
-    r"|Internal Server Error|Bad Gateway|Gateway Time-?out|Bad Request|Conflict)\b"
-    r"|[Ss]tatus [Cc]ode:? ([1-5]\d\d)\b|HTTP status: ([1-5]\d\d)\b"
+# HTTP status wordings: "401 Unauthorized" (reason phrase after the code), "status code 404",
+# "HTTP status: 503". Found with plain ``find`` on the lower-cased text, then the digits checked.
+_STATUS_PHRASES = (
+    " unauthorized",
+    " forbidden",
+    " not found",
+    " too many requests",
+    " service unavailable",
+    " internal server error",
+    " bad gateway",
+    " gateway time",
+    " bad request",
+    " conflict",
 )
+_STATUS_PREFIXES = ("status code ", "status code: ", "http status: ")
+_MAX_STATUS_TRIES = 32
 # Causes whose messages carry an HTTP status worth reporting.
 _HTTP_CAUSES = frozenset(
     {
@@ -180,17 +198,21 @@ def _match(text: str) -> _Match | None:
         if code.group(1) == "DENIED" and any(word in lowered for word in FIREWALL_WORDS):
             cause = Cause.REGISTRY_FIREWALL
         return _Match(cause, f"registry-code:{code.group(1)}", code.start(), code.end())
-    for rule in RULES:
-        for needle in rule.needles:
-            index = lowered.find(needle)
-            if index < 0:
-                continue
-            if rule.confirm is None:
-                return _Match(rule.cause, rule.name, index, index + len(needle))
-            confirmed = rule.confirm.search(lowered)
-            if confirmed is not None:
-                return _Match(rule.cause, rule.name, confirmed.start(), confirmed.end())
-            break  # the confirm regex covers every needle of this rule
+    first_hit: dict[int, int] = {}  # rule position -> start of its first needle
+    for end, (needle, positions) in NEEDLES.iter(lowered):
+        start = end - len(needle) + 1
+        for position in positions:
+            if position not in first_hit or start < first_hit[position]:
+                first_hit[position] = start
+    for position in sorted(first_hit):
+        rule = RULES[position]
+        if rule.confirm is None:
+            start = first_hit[position]
+            needle_end = start + next(len(n) for n in rule.needles if lowered.startswith(n, start))
+            return _Match(rule.cause, rule.name, start, needle_end)
+        confirmed = rule.confirm.search(lowered)
+        if confirmed is not None:
+            return _Match(rule.cause, rule.name, confirmed.start(), confirmed.end())
     return None
 
 
@@ -224,11 +246,7 @@ def _facts(cause: Cause, decisive: str, message: str) -> _Facts:
     registry = ref.registry if ref is not None else None
     if registry is None:
         registry = _find_host(decisive) or _find_host(message)
-    status = None
-    if cause in _HTTP_CAUSES:
-        status_match = _HTTP_STATUS.search(decisive)
-        if status_match is not None:
-            status = int(next(group for group in status_match.groups() if group))
+    status = _find_status(decisive) if cause in _HTTP_CAUSES else None
     client_ip = None
     if "client with IP" in message:
         ip_match = _CLIENT_IP.search(message)
@@ -240,6 +258,33 @@ def _facts(cause: Cause, decisive: str, message: str) -> _Facts:
         if dns_match is not None and _is_ip(dns_match.group(1)):
             dns = dns_match.group(1)
     return _Facts(image, ref, registry, status, client_ip, dns)
+
+
+def _find_status(text: str) -> int | None:
+    """The first HTTP status in ``text`` written in one of the registry clients' wordings."""
+    lowered = text.lower()
+    best: tuple[int, int] | None = None  # (position, status)
+    for phrase in _STATUS_PHRASES:
+        index = lowered.find(phrase)
+        tries = 0
+        while index >= 3 and tries < _MAX_STATUS_TRIES:
+            tries += 1
+            code = lowered[index - 3 : index]
+            before = lowered[index - 4] if index >= 4 else " "
+            if code.isdigit() and code[0] in "12345" and not before.isalnum():
+                if best is None or index < best[0]:
+                    best = (index, int(code))
+                break
+            index = lowered.find(phrase, index + 1)
+    for prefix in _STATUS_PREFIXES:
+        index = lowered.find(prefix)
+        if index >= 0:
+            code = lowered[index + len(prefix) : index + len(prefix) + 3]
+            after = lowered[index + len(prefix) + 3 : index + len(prefix) + 4]
+            found = code.isdigit() and code[0] in "12345" and not after.isdigit()
+            if found and (best is None or index < best[0]):
+                best = (index, int(code))
+    return best[1] if best else None
 
 
 def _find_host(text: str) -> str | None:
@@ -286,12 +331,13 @@ def _is_ip(text: str) -> bool:
 def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) -> Diagnosis:
     info = CATALOG[cause]
     facts = _facts(cause, decisive, message)
+    fill = _fill_key(facts)
     ref = facts.ref
     return Diagnosis(
         cause=cause,
         title=info.title,
         transient=info.transient,
-        summary=_summary(cause, _fill_key(facts)),
+        summary=_summary(cause, fill),
         evidence=evidence,
         image=facts.image,
         registry=facts.registry,
@@ -301,7 +347,7 @@ def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) 
         http_status=facts.http_status,
         client_ip=facts.client_ip,
         dns_server=facts.dns_server,
-        remediation=_remediation(cause, facts.registry, _fill_key(facts)),
+        remediation=_remediation(cause, facts.registry, fill),
         rule=rule,
     )
 

@@ -9,8 +9,10 @@ the first that matches wins, so order encodes precedence:
   mismatch, not a missing image; ``lookup host: i/o timeout`` is DNS, not a network timeout;
 - the generic failure signals (``unknown``) come last.
 
-Each rule has lower-case ``needles`` (plain substrings, found with C-speed ``in``) and an
-optional ``confirm`` regex run only when a needle is present. No regex here can backtrack
+Each rule has lower-case ``needles`` (plain substrings) and an optional ``confirm`` regex run
+only when a needle is present. All needles of all rules are found in one pass over the
+lower-cased text by an Aho-Corasick automaton (``NEEDLES``, built from this table), so the cost
+of a message does not grow with the number of rules. No regex here can backtrack
 catastrophically: they are literal-led and bounded.
 """
 
@@ -20,6 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+import ahocorasick
 
 from classifiers.causes import Cause
 from classifiers.signals import FAILURE_LOG_TERMS, FAILURE_REASONS
@@ -265,3 +269,19 @@ REASON_CAUSES: Mapping[str, Cause] = MappingProxyType(
         "invalidimagename": Cause.INVALID_IMAGE_REFERENCE,
     }
 )
+
+
+def _needle_automaton() -> ahocorasick.Automaton:
+    """Every needle, mapped to the rules (by position in ``RULES``) that list it."""
+    owners: dict[str, list[int]] = {}
+    for position, rule in enumerate(RULES):
+        for needle in rule.needles:
+            owners.setdefault(needle, []).append(position)
+    automaton = ahocorasick.Automaton()
+    for needle, positions in owners.items():
+        automaton.add_word(needle, (needle, tuple(positions)))
+    automaton.make_automaton()
+    return automaton
+
+
+NEEDLES = _needle_automaton()
