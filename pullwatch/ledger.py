@@ -23,7 +23,7 @@ import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -479,6 +479,21 @@ def mark_failed(ledger: Ledger, notification_id: str, channel: str, *, error: st
         channel,
         lambda d: replace(d, attempts=d.attempts + 1, last_error=error[:300]),
     )
+
+
+def expire_outbox(
+    ledger: Ledger, now: datetime, max_age: timedelta
+) -> tuple[Ledger, list[PendingNotification]]:
+    """Drop notifications queued more than ``max_age`` ago that some channel never accepted
+    (an archived Slack channel, a deleted workflow): the ledger must not grow without bound.
+    Returns the new ledger and what was dropped (for the caller to log loudly)."""
+    keep: list[PendingNotification] = []
+    dropped: list[PendingNotification] = []
+    for notification in ledger.outbox:
+        (dropped if now - notification.created > max_age else keep).append(notification)
+    if not dropped:
+        return ledger, []
+    return replace(ledger, outbox=tuple(keep)), dropped
 
 
 def drop_channels_except(ledger: Ledger, channels: Sequence[str]) -> Ledger:

@@ -37,6 +37,7 @@ from pullwatch.errors import LedgerConflict
 from pullwatch.ledger import (
     Ledger,
     PendingNotification,
+    expire_outbox,
     mark_delivered,
     mark_failed,
     pending,
@@ -114,10 +115,20 @@ def run_tick(
         channels = [notifier.channel for notifier in notifiers]
 
         def decide_on(base: Ledger) -> Outcome:
-            outcome = decide(
+            base, dropped = expire_outbox(base, now, policy.retention)
+            for notification in dropped:
+                log.error(
+                    "giving up on %s notification for %s: channel(s) %s did not accept it "
+                    "within %s (last error: %s)",
+                    notification.alert.kind.value,
+                    notification.key,
+                    ", ".join(notification.channels),
+                    policy.retention,
+                    "; ".join(d.last_error or "none" for d in notification.deliveries if d.pending),
+                )
+            return decide(
                 base, observations, now=now, policy=policy, channels=channels, context=context
             )
-            return outcome
 
         outcome = decide_on(ledger)
         for decision in outcome.decisions:

@@ -184,3 +184,23 @@ def test_silenced_and_debounced_are_counted_as_suppressed() -> None:
         ListSource([failure("t", minutes=1, count=1, message=timeout)]), MemoryStore(), [slack]
     )
     assert summary.decisions["debounced"] == 1 and summary.suppressed == 1 and slack.alerts == []
+
+
+def test_a_channel_that_never_accepts_is_given_up_after_retention(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    archived = [DeliveryError("HTTP 410 channel_is_archived", retryable=False, status=410)] * 50
+    slack = RecordingNotifier("slack-1", failures=list(archived))
+    store = MemoryStore()
+    source = ListSource([failure("a")])
+    tick(source, store, [slack])
+    assert len(pending(store.ledger)) == 1
+    tick(source, store, [slack], now=NOW + POLICY.retention)  # exactly at the limit: kept
+    kinds = [n.alert.kind.value for n in pending(store.ledger)]
+    assert kinds == ["firing", "resolved"]  # it went quiet meanwhile; both owed to Slack
+    with caplog.at_level("ERROR"):
+        tick(ListSource([]), store, [slack], now=NOW + POLICY.retention + timedelta(minutes=5))
+    assert [n.alert.kind.value for n in pending(store.ledger)] == ["resolved"]
+    assert (
+        "giving up on firing notification" in caplog.text and "channel_is_archived" in caplog.text
+    )
