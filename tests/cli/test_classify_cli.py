@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 from tests.classifiers.seed_cases import SEED_CASES
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.runner import pullwatch
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pullwatch", "classify", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return pullwatch("classify", *args, stdin=stdin)
 
 
 def test_json_one_object_per_message() -> None:

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.runner import ROOT, pullwatch
+
 SAMPLE = ROOT / "samples" / "containerapp-system-logs-cl.json"
-
-
-def pullwatch(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PULLWATCH_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pullwatch", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=clean,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_dry_run_prints_json_lines_then_nothing_new(tmp_path: Path) -> None:
