@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from classifiers import Cause
 from pullwatch.durations import format_duration, parse_duration
 from pullwatch.errors import LedgerError
 from pullwatch.ledger import (
@@ -49,7 +50,12 @@ def register(subparsers: Any) -> None:
     add.add_argument("--app", required=True, help="Container App name glob, e.g. 'orders-*'")
     add.add_argument("--revision", default="*", help="revision name glob (default: any)")
     add.add_argument("--environment", default="*", help="environment name glob (default: any)")
-    add.add_argument("--cause", help="only this cause id, e.g. registry-unauthorized")
+    add.add_argument(
+        "--cause",
+        choices=[cause.value for cause in Cause],
+        metavar="ID",
+        help="only this cause id, e.g. registry-unauthorized (see the README's cause table)",
+    )
     add.add_argument("--for", dest="duration", required=True, help="how long, e.g. 2h, 1d")
     add.add_argument("--comment", required=True, help="why (shown in `silence list`)")
     _store_option(add)

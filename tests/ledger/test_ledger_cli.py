@@ -10,6 +10,7 @@ import pytest
 from pullwatch.cli import main
 from pullwatch.ledger import Ledger
 from pullwatch.stores import FileStore
+from tests.cli.runner import pullwatch
 from tests.fakes.azurite import AzuriteBlob
 
 from .helpers import at, fail, tick
@@ -144,3 +145,23 @@ def test_silences_in_the_blob_store(
     assert code == 0, err
     assert out.startswith("s1\tapp=a\t")
     assert "AccountKey" not in out + err
+
+
+def test_silence_with_an_unknown_cause_is_refused(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.json"
+    result = pullwatch(
+        "silence",
+        "add",
+        "--ledger",
+        str(ledger),
+        "--app",
+        "x",
+        "--cause",
+        "nonsense",
+        "--for",
+        "2h",
+        "--comment",
+        "c",
+    )
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+    assert not ledger.exists()
