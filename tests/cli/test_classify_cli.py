@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 
 from tests.classifiers.seed_cases import SEED_CASES
-from tests.cli.runner import pullwatch
+from tests.cli.runner import ROOT, pullwatch
 
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -52,3 +54,17 @@ def test_reason_option() -> None:
 def test_terminal_escapes_in_log_text_are_not_printed() -> None:
     result = run_cli('Failed to pull image "a.azurecr.io/x:1": \x1b]0;pwned\x07 401 Unauthorized')
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_bytes_that_are_not_utf8_are_read_not_fatal() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pullwatch", "classify", "--json"],
+        input=b'Failed to pull image "a.azurecr.io/x:1": \xff\xfe\x00 401 Unauthorized\n',
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cause"] == "registry-unauthorized"
