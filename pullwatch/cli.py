@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Log text may hold bytes that are not UTF-8, and a terminal may not take emoji: read odd
+    # bytes as U+FFFD and escape what the terminal cannot show, never fail on either.
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "backslashreplace")):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=errors)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
