@@ -18,9 +18,6 @@ from enum import StrEnum
 from types import MappingProxyType
 
 TROUBLESHOOTING_URL = "https://aka.ms/cappsimagepullerrors"
-DEPLOYMENT_ERRORS_URL = (
-    "https://learn.microsoft.com/azure/container-apps/troubleshoot-deployment-errors"
-)
 
 
 class Cause(StrEnum):

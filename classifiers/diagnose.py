@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -93,7 +93,6 @@ _HTTP_CAUSES = frozenset(
 )
 _CLIENT_IP = re.compile(r"client with IP ['\"“‘]?([0-9A-Fa-f.:]{2,45})['\"”’]?")
 _DNS_SERVER = re.compile(r"\blookup [^\s]{1,255} on \[?([0-9A-Fa-f.:]{2,45}?)\]?:53\b")
-_WHITESPACE = re.compile(r"\s+")
 _CONTROL = str.maketrans({c: " " for c in map(chr, [*range(32), 127]) if c not in "\t"})
 
 
@@ -125,7 +124,6 @@ class Diagnosis:
     remediation: tuple[RemediationStep, ...] = ()
     doc_url: str = TROUBLESHOOTING_URL
     rule: str = ""  # the rule that matched (for debugging and tests)
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

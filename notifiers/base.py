@@ -54,6 +54,15 @@ HEADLINES: dict[AlertKind, str] = {
 }
 
 
+# The icon of each message kind, shared by every rendering (chat and terminal).
+ICONS: dict[AlertKind, str] = {
+    AlertKind.FIRING: "🔴",
+    AlertKind.REMINDER: "🔁",
+    AlertKind.CAUSE_CHANGED: "🔀",
+    AlertKind.RESOLVED: "✅",
+}
+
+
 def digest_headline(alerts: Sequence[Alert]) -> str:
     """``7 revisions cannot pull their images`` (resolved ones are counted apart)."""
     failing = sum(1 for a in alerts if a.kind is not AlertKind.RESOLVED)

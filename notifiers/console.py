@@ -12,14 +12,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from notifiers.alert import Alert, AlertKind
-from notifiers.base import HEADLINES, digest_headline, pulls
+from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
 
-_ICONS = {
-    AlertKind.FIRING: "🔴",
-    AlertKind.REMINDER: "🟠",
-    AlertKind.CAUSE_CHANGED: "🟡",
-    AlertKind.RESOLVED: "✅",
-}
 _SAMPLE_CHARS = 300
 
 
@@ -31,7 +25,7 @@ def _clean(text: str, limit: int = 500) -> str:
 
 def render_text(alert: Alert) -> str:
     """A chat-like plain-text rendering of one alert."""
-    head = f"{_ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.cause_title)}"
+    head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.cause_title)}"
     lines = [head, f"   {alert.app} / {alert.revision}  (environment {alert.environment})"]
     if alert.kind is AlertKind.RESOLVED:
         lines.append(f"   {_clean(alert.resolution or 'resolved')}")

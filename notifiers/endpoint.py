@@ -6,7 +6,6 @@ A ``WebhookURL`` keeps the full URL for sending (``.secret()``) and never shows 
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlsplit
 
 from notifiers.errors import WebhookURLError
@@ -49,11 +48,6 @@ class WebhookURL:
             else f"http://{self.host}/…"
         )
 
-    @property
-    def fingerprint(self) -> str:
-        """A short stable hash of the URL, to tell channels apart without revealing them."""
-        return hashlib.sha256(self._url.encode()).hexdigest()[:8]
-
     def __str__(self) -> str:
         return self.redacted
 
@@ -65,9 +59,6 @@ class WebhookURL:
 
     def __hash__(self) -> int:
         return hash(self._url)
-
-    def __reduce__(self) -> tuple[object, ...]:  # pragma: no cover - pickling is not supported
-        raise TypeError("WebhookURL cannot be pickled")
 
 
 def split_urls(text: str) -> list[str]:

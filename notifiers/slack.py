@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, digest_headline, pulls
+from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
 from notifiers.delivery import Reply, WebhookChannel
 from notifiers.text import (
     format_time,
@@ -35,13 +35,6 @@ MAX_FIELD_TEXT = 2000
 MAX_FALLBACK_TEXT = 1000  # the notification preview; Slack cuts `text` itself far later
 MAX_STEPS = 10
 MAX_SAMPLE = 1500
-
-_ICONS = {
-    AlertKind.FIRING: "🔴",
-    AlertKind.REMINDER: "🔁",
-    AlertKind.CAUSE_CHANGED: "🔀",
-    AlertKind.RESOLVED: "✅",
-}
 
 
 def accept_ok(reply: Reply) -> str | None:
@@ -71,9 +64,7 @@ def render_message(alert: Alert) -> dict[str, Any]:
         if alert.kind is AlertKind.RESOLVED
         else (alert.cause_title)
     )
-    blocks: list[dict[str, Any]] = [
-        _header(f"{_ICONS[alert.kind]} {HEADLINES[alert.kind]}: {what}")
-    ]
+    blocks: list[dict[str, Any]] = [_header(f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {what}")]
     where = [
         ("App", alert.app),
         ("Environment", alert.environment),

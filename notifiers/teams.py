@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, digest_headline, pulls
+from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
 from notifiers.delivery import WebhookChannel, encode_json
 from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
 
@@ -26,13 +26,6 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_PAYLOAD_BYTES = 28_000  # Teams rejects messages over about 28 KB (serialized UTF-8 JSON)
 MAX_ACTIONS = 5  # the adaptivecards default host config allows 5 actions
 MAX_DIGEST_ROWS = 60
-
-_ICONS = {
-    AlertKind.FIRING: "🔴",
-    AlertKind.REMINDER: "🔁",
-    AlertKind.CAUSE_CHANGED: "🔀",
-    AlertKind.RESOLVED: "✅",
-}
 
 
 @dataclass(frozen=True)
@@ -134,7 +127,7 @@ def _heading(text: str) -> dict[str, Any]:
 
 def _title(alert: Alert) -> list[dict[str, Any]]:
     resolved = alert.kind is AlertKind.RESOLVED
-    headline = f"{_ICONS[alert.kind]} {HEADLINES[alert.kind]}: "
+    headline = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: "
     what = f"{alert.app} can pull its image again" if resolved else alert.cause_title
     where = " · ".join(
         teams_text(part, 120) for part in (alert.app, alert.revision, alert.environment)

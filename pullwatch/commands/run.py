@@ -12,7 +12,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ def _tick(
     path: Path,
     store: FileStore,
     chat: ConsoleNotifier,
-    lookback: Any,
+    lookback: timedelta,
     now: str,
     *,
     digest_threshold: int,
