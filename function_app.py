@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from pullwatch import runtime
+from pullwatch.tick import runtime
 
 app = func.FunctionApp()
 log = logging.getLogger("pullwatch")

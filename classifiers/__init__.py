@@ -8,8 +8,9 @@ from classifiers.causes import (
     cause_info,
     is_transient,
 )
-from classifiers.diagnose import Diagnosis, RemediationStep, classify
+from classifiers.diagnose import Diagnosis, classify
 from classifiers.reference import ImageReference, parse_reference
+from classifiers.remediation import RemediationStep
 from classifiers.signals import is_failure_row, is_success_row
 
 __all__ = [

@@ -17,19 +17,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import string
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from classifiers.causes import (
-    CATALOG,
-    TROUBLESHOOTING_URL,
-    Cause,
-    CauseInfo,
-    Only,
-)
-from classifiers.reference import ImageReference, is_acr_host, parse_reference
+from classifiers.causes import CATALOG, TROUBLESHOOTING_URL, Cause
+from classifiers.reference import ImageReference, parse_reference
+from classifiers.remediation import RemediationStep, steps_for, summary_for
 from classifiers.rules import (
     FIREWALL_WORDS,
     NEEDLES,
@@ -94,14 +87,6 @@ _HTTP_CAUSES = frozenset(
 _CLIENT_IP = re.compile(r"client with IP ['\"“‘]?([0-9A-Fa-f.:]{2,45})['\"”’]?")
 _DNS_SERVER = re.compile(r"\blookup [^\s]{1,255} on \[?([0-9A-Fa-f.:]{2,45}?)\]?:53\b")
 _CONTROL = str.maketrans({c: " " for c in map(chr, [*range(32), 127]) if c not in "\t"})
-
-
-@dataclass(frozen=True)
-class RemediationStep:
-    """One step: what to do and, when there is one, the command to paste."""
-
-    text: str
-    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,7 +320,7 @@ def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) 
         cause=cause,
         title=info.title,
         transient=info.transient,
-        summary=_summary(cause, fill),
+        summary=summary_for(cause, fill),
         evidence=evidence,
         image=facts.image,
         registry=facts.registry,
@@ -345,7 +330,7 @@ def _build(cause: Cause, decisive: str, evidence: str, rule: str, message: str) 
         http_status=facts.http_status,
         client_ip=facts.client_ip,
         dns_server=facts.dns_server,
-        remediation=_remediation(cause, facts.registry, fill),
+        remediation=steps_for(cause, facts.registry, fill),
         rule=rule,
     )
 
@@ -368,49 +353,3 @@ def _fill_values(facts: _Facts) -> dict[str, str]:
         "http_status": str(facts.http_status) if facts.http_status else None,
     }
     return {key: value for key, value in values.items() if value}
-
-
-class _Placeholders(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key.replace('_', '-')}>"
-
-
-_PROSE = {
-    "image": "the image",
-    "registry": "the registry",
-    "client_ip": "the environment's outbound IP",
-    "dns_server": "the configured DNS server",
-    "http_status": "a 5xx error",
-}
-_FORMATTER = string.Formatter()
-
-
-@lru_cache(maxsize=4096)
-def _summary(cause: Cause, fill: tuple[tuple[str, str], ...]) -> str:
-    values = dict(_PROSE)
-    values.update(fill)
-    text = _FORMATTER.vformat(CATALOG[cause].summary, (), _Placeholders(values))
-    return "T" + text[1:] if text.startswith("the ") else text  # a sentence, not a host name
-
-
-@lru_cache(maxsize=4096)
-def _remediation(
-    cause: Cause, registry: str | None, fill: tuple[tuple[str, str], ...]
-) -> tuple[RemediationStep, ...]:
-    return remediation(CATALOG[cause], registry, dict(fill))
-
-
-def remediation(
-    info: CauseInfo, registry: str | None, values: dict[str, str]
-) -> tuple[RemediationStep, ...]:
-    """The catalog's steps for ``info`` filled with ``values``; ACR-only steps when it is ACR."""
-    acr = registry is None or is_acr_host(registry)
-    steps = []
-    for step in info.steps:
-        if (step.only is Only.ACR and not acr) or (step.only is Only.NOT_ACR and acr):
-            continue
-        fill = _Placeholders(values)
-        text = _FORMATTER.vformat(step.text, (), fill)
-        command = _FORMATTER.vformat(step.command, (), fill) if step.command else None
-        steps.append(RemediationStep(text, command))
-    return tuple(steps)

@@ -1,6 +1,6 @@
 """Which system-log rows are image-pull failures or successes.
 
-These term lists are the single source for the Log Analytics filter (``pullwatch.logquery``
+These term lists are the single source for the Log Analytics filter (``pullwatch.fetch.logquery``
 builds its KQL from them), the file source's row filter and the classifier's generic
 ``unknown`` rules. Matching is case-insensitive substring matching (KQL ``contains``).
 """

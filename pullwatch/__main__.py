@@ -1,5 +1,5 @@
 """Entry point for ``python -m pullwatch``."""
 
-from pullwatch.cli import main
+from pullwatch.commands.main import main
 
 raise SystemExit(main())

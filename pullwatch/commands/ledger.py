@@ -22,8 +22,8 @@ from pullwatch.ledger import (
     pending,
     remove_silence,
 )
+from pullwatch.ledger.stores import LedgerStore, store_from_settings, update_ledger
 from pullwatch.settings import load_settings
-from pullwatch.stores import LedgerStore, store_from_settings, update_ledger
 
 
 def register(subparsers: Any) -> None:

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from notifiers.console import ConsoleNotifier, DryRunNotifier
-from pullwatch.alerts import AlertContext
 from pullwatch.decide import Policy
+from pullwatch.decide.alerts import AlertContext
 from pullwatch.errors import SettingsError
-from pullwatch.filesource import FileSource
-from pullwatch.pipeline import TickSummary, run_tick
-from pullwatch.runtime import build_components, run_components
+from pullwatch.fetch.filesource import FileSource
+from pullwatch.ledger.stores import FileStore
 from pullwatch.settings import load_settings
-from pullwatch.stores import FileStore
+from pullwatch.tick.pipeline import TickSummary, run_tick
+from pullwatch.tick.runtime import build_components, run_components
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DEMO_EXPORT = SAMPLES / "containerapp-system-logs-cl.json"

@@ -14,12 +14,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pullwatch.decide.observe import RevisionObservation, observe
 from pullwatch.durations import parse_duration
 from pullwatch.errors import SettingsError
-from pullwatch.filesource import FileSource
-from pullwatch.logquery import LogAnalyticsSource, build_query
-from pullwatch.observations import FailureSource, FetchResult
-from pullwatch.observe import RevisionObservation, observe
+from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.logquery import LogAnalyticsSource, build_query
+from pullwatch.fetch.records import FailureSource, FetchResult
 from pullwatch.settings import TableMode, load_settings
 
 

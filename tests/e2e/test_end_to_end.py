@@ -20,9 +20,9 @@ from notifiers.slack import SlackNotifier
 from notifiers.teams import TeamsNotifier
 from pullwatch.decide import Policy
 from pullwatch.ledger import Ledger, pending
-from pullwatch.pipeline import TickSummary, run_tick
+from pullwatch.ledger.stores import BlobStore
 from pullwatch.settings import TableMode
-from pullwatch.stores import BlobStore
+from pullwatch.tick.pipeline import TickSummary, run_tick
 from tests.fakes.azurite import AzuriteBlob
 from tests.fakes.loganalytics import FakeLogAnalytics
 

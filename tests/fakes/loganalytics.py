@@ -48,7 +48,7 @@ from azure.monitor.query import LogsQueryClient
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pullwatch.logquery import LogAnalyticsSource, make_logs_client
+from pullwatch.fetch.logquery import LogAnalyticsSource, make_logs_client
 from pullwatch.settings import TableMode
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,10 +18,10 @@ from azure.functions.timer import TimerRequest
 from pytest_httpserver import HTTPServer
 
 import function_app
-from pullwatch import runtime
-from pullwatch.filesource import FileSource
+from pullwatch.fetch.filesource import FileSource
 from pullwatch.ledger import Ledger
 from pullwatch.settings import SETTING_SPECS, ncrontab_problem
+from pullwatch.tick import runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "containerapp-system-logs-cl.json"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from classifiers import classify
 from pullwatch.decide import Outcome, Policy, decide
+from pullwatch.decide.observe import RevisionObservation
 from pullwatch.ledger import Ledger
-from pullwatch.observe import RevisionObservation
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ENV, APP, REV = "prod-env", "orders", "orders--v7"

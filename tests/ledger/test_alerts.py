@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from classifiers import TROUBLESHOOTING_URL
-from pullwatch.alerts import AlertContext, evidence_from_observation, trim_sample
+from pullwatch.decide.alerts import AlertContext, evidence_from_observation, trim_sample
 from pullwatch.settings import Settings
 
 from .helpers import RESOURCE_ID, fail

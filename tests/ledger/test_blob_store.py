@@ -9,8 +9,8 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from pullwatch.errors import LedgerConflict, LedgerCorrupt, LedgerError
 from pullwatch.ledger import Ledger, add_silence, with_watermark
+from pullwatch.ledger.stores import BlobStore, store_from_settings, update_ledger
 from pullwatch.settings import Settings
-from pullwatch.stores import BlobStore, store_from_settings, update_ledger
 from tests.fakes.azurite import AzuriteBlob
 
 from .helpers import at, fail, tick

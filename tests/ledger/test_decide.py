@@ -9,8 +9,8 @@ import pytest
 
 from notifiers.alert import AlertKind
 from pullwatch.decide import Action, Policy
+from pullwatch.decide.observe import RevisionObservation
 from pullwatch.ledger import EntryState, Ledger, add_silence
-from pullwatch.observe import RevisionObservation
 
 from .helpers import KEY, POLICY, at, fail, ok, tick
 

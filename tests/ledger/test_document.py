@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from pullwatch.decide import with_watermark
 from pullwatch.errors import LedgerCorrupt
 from pullwatch.ledger import (
     LEDGER_SCHEMA,
@@ -15,6 +14,7 @@ from pullwatch.ledger import (
     add_silence,
     mark_failed,
     remove_silence,
+    with_watermark,
 )
 
 from .helpers import at, fail, tick

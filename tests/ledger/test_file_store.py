@@ -13,7 +13,7 @@ import pytest
 
 from pullwatch.errors import LedgerConflict, LedgerCorrupt
 from pullwatch.ledger import Ledger, add_silence, with_watermark
-from pullwatch.stores import FileStore, update_ledger
+from pullwatch.ledger.stores import FileStore, update_ledger
 
 from .helpers import at
 
@@ -93,7 +93,7 @@ CRASH_SCRIPT = textwrap.dedent(
     import os, sys
     from datetime import UTC, datetime
     from pullwatch.ledger import Ledger, with_watermark
-    from pullwatch.stores import FileStore
+    from pullwatch.ledger.stores import FileStore
 
     store = FileStore(sys.argv[1])
     ledger, version = store.load()
@@ -123,7 +123,7 @@ WORKER_SCRIPT = textwrap.dedent(
     import sys, time
     from datetime import UTC, datetime, timedelta
     from pullwatch.ledger import add_silence
-    from pullwatch.stores import FileStore
+    from pullwatch.ledger.stores import FileStore
 
     path, name, rounds, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     store = FileStore(path)
@@ -162,8 +162,8 @@ def test_two_processes_never_lose_a_modification(tmp_path: Path) -> None:
 
 
 def test_store_from_settings_chooses_file_or_blob(tmp_path: Path) -> None:
+    from pullwatch.ledger.stores import BlobStore, store_from_settings
     from pullwatch.settings import Settings
-    from pullwatch.stores import BlobStore, store_from_settings
 
     file_store = store_from_settings(Settings(ledger_path=str(tmp_path / "l.json")))
     assert isinstance(file_store, FileStore) and file_store.path == tmp_path / "l.json"

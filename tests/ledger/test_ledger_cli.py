@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pullwatch.cli import main
+from pullwatch.commands.main import main
 from pullwatch.ledger import Ledger
-from pullwatch.stores import FileStore
+from pullwatch.ledger.stores import FileStore
 from tests.cli.runner import pullwatch
 from tests.fakes.azurite import AzuriteBlob
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from notifiers.alert import AlertKind
-from pullwatch.decide import mark_delivered, pending
-from pullwatch.ledger import Ledger, mark_failed
+from pullwatch.ledger import Ledger, mark_delivered, mark_failed, pending
 
 from .helpers import at, fail, ok, tick
 

@@ -10,8 +10,8 @@ from typing import Any
 from notifiers.alert import Alert
 from notifiers.errors import DeliveryError
 from pullwatch.errors import LedgerConflict, QueryError
+from pullwatch.fetch.records import FetchResult, RevisionGroup, Signal
 from pullwatch.ledger import Ledger
-from pullwatch.observations import FetchResult, RevisionGroup, Signal
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 NOT_FOUND = (

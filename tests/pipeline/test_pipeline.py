@@ -10,7 +10,7 @@ from notifiers.errors import DeliveryError
 from pullwatch.decide import Policy
 from pullwatch.errors import LedgerConflict, QueryError
 from pullwatch.ledger import pending
-from pullwatch.pipeline import run_tick
+from pullwatch.tick.pipeline import run_tick
 from tests.pipeline.doubles import (
     T0,
     CrashingStore,

@@ -10,11 +10,11 @@ from notifiers.slack import SlackNotifier
 from notifiers.teams import TeamsNotifier
 from notifiers.webhook import WebhookNotifier
 from pullwatch.errors import SettingsError
-from pullwatch.filesource import FileSource
-from pullwatch.logquery import LogAnalyticsSource
-from pullwatch.runtime import build_components, build_notifiers, build_source
+from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.logquery import LogAnalyticsSource
+from pullwatch.ledger.stores import BlobStore, FileStore
 from pullwatch.settings import load_settings
-from pullwatch.stores import BlobStore, FileStore
+from pullwatch.tick.runtime import build_components, build_notifiers, build_source
 
 TEAMS = "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=SECRET1"
 SLACK = "https://hooks.slack.com/services/T000/B000/SECRET2"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from classifiers import Cause
-from pullwatch.filesource import ExportError, FileSource
-from pullwatch.observations import Signal
-from pullwatch.observe import observe
+from pullwatch.decide.observe import observe
+from pullwatch.fetch.filesource import ExportError, FileSource
+from pullwatch.fetch.records import Signal
 from tests.query.conftest import LEGACY_SAMPLE, RESOURCE_SAMPLE
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from classifiers.signals import FAILURE_LOG_TERMS, FAILURE_REASONS, SUCCESS_REASONS
-from pullwatch.logquery import build_query, kql_string
+from pullwatch.fetch.logquery import build_query, kql_string
 from pullwatch.settings import TableMode
 from tests.query.conftest import SCHEMAS, KustoChecker
 

@@ -11,9 +11,9 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
 from pullwatch.errors import QueryError
-from pullwatch.filesource import FileSource
-from pullwatch.logquery import LogAnalyticsSource, build_query, make_logs_client
-from pullwatch.observations import RevisionGroup, Signal
+from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.logquery import LogAnalyticsSource, build_query, make_logs_client
+from pullwatch.fetch.records import RevisionGroup, Signal
 from pullwatch.settings import Settings, TableMode
 from tests.fakes.loganalytics import FAKE_TOKEN, FakeCredential, FakeLogAnalytics
 from tests.query.conftest import LEGACY_SAMPLE, RESOURCE_SAMPLE

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pullwatch.cli import main
+from pullwatch.commands.main import main
 from tests.query.conftest import LEGACY_SAMPLE, RESOURCE_SAMPLE, KustoChecker
 
 CLEAN_ENV = ("PULLWATCH_WORKSPACE_IDS", "PULLWATCH_TABLE", "PULLWATCH_LOOKBACK")

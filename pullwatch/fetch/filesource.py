@@ -3,7 +3,7 @@
 Reads the file (disk I/O, nothing else) in either shape Log Analytics exports take: the JSON list
 of row objects that ``az monitor log-analytics query -o json`` prints, or the REST
 ``{"tables": [{"columns": [...], "rows": [[...]]}]}`` document. Rows may come from either table
-flavour (``Log_s`` or ``Log``, see ``pullwatch.logquery.TABLE_COLUMNS``). ``reduce_rows`` applies
+flavour (``Log_s`` or ``Log``, see ``pullwatch.fetch.logquery.TABLE_COLUMNS``). ``reduce_rows`` applies
 the query's window, the signal filter of ``classifiers.signals`` and the ``summarize`` in Python,
 so for the same rows both sources give the same groups. Exports carry no ingestion time: groups
 have ``last_ingested=None``, results ``max_ingested=None``, and a watermark narrows the
@@ -21,8 +21,8 @@ from typing import Any
 
 from classifiers.signals import is_failure_row, is_success_row
 from pullwatch.errors import ExportError
-from pullwatch.logquery import TABLE_COLUMNS, fetch_result, query_start
-from pullwatch.observations import MAX_SAMPLES, SAMPLE_CHARS, FetchResult, RevisionGroup, Signal
+from pullwatch.fetch.logquery import TABLE_COLUMNS, fetch_result, query_start
+from pullwatch.fetch.records import MAX_SAMPLES, SAMPLE_CHARS, FetchResult, RevisionGroup, Signal
 from pullwatch.settings import TableMode
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from classifiers import Cause, Diagnosis, classify
-from pullwatch.observations import RevisionGroup, Signal
+from pullwatch.fetch.records import RevisionGroup, Signal
 
 
 @dataclass(frozen=True)

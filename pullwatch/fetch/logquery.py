@@ -78,7 +78,7 @@ from classifiers.signals import (
     SUCCESS_REASONS,
 )
 from pullwatch.errors import QueryError
-from pullwatch.observations import (
+from pullwatch.fetch.records import (
     MAX_SAMPLES,
     SAMPLE_CHARS,
     FetchResult,

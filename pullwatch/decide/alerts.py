@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from classifiers import Diagnosis, RemediationStep
 from notifiers.alert import Alert, AlertKind, Link, Step
+from pullwatch.decide.observe import RevisionObservation
 from pullwatch.ledger import Entry, Evidence
-from pullwatch.observe import RevisionObservation
 
 if TYPE_CHECKING:
     from pullwatch.settings import Settings

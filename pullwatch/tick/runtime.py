@@ -16,14 +16,14 @@ from notifiers.delivery import Delivery, RetryPolicy
 from notifiers.slack import SlackNotifier
 from notifiers.teams import TeamsNotifier
 from notifiers.webhook import WebhookNotifier
-from pullwatch.alerts import AlertContext
 from pullwatch.decide import Policy
+from pullwatch.decide.alerts import AlertContext
 from pullwatch.errors import SettingsError
-from pullwatch.filesource import FileSource
-from pullwatch.observations import FailureSource
-from pullwatch.pipeline import TickSummary, run_tick
+from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.records import FailureSource
+from pullwatch.ledger.stores import LedgerStore, store_from_settings
 from pullwatch.settings import Settings, load_settings
-from pullwatch.stores import LedgerStore, store_from_settings
+from pullwatch.tick.pipeline import TickSummary, run_tick
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def build_source(settings: Settings, *, from_file: str | Path | None = None) -> 
             "nothing to read: set PULLWATCH_WORKSPACE_IDS (a Log Analytics workspace id) "
             "or pass --from-file PATH (an exported query result)"
         )
-    from pullwatch.logquery import LogAnalyticsSource  # the Azure SDK only when it is used
+    from pullwatch.fetch.logquery import LogAnalyticsSource  # the Azure SDK only when it is used
 
     return LogAnalyticsSource.from_settings(settings)
 

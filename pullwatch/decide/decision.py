@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING
 
 from classifiers import Cause
 from notifiers.alert import AlertKind
-from pullwatch.alerts import AlertContext, build_alert, evidence_from_observation
+from pullwatch.decide.alerts import AlertContext, build_alert, evidence_from_observation
+from pullwatch.decide.observe import RevisionObservation
 from pullwatch.durations import format_duration
 from pullwatch.ledger import (
     Entry,
@@ -52,27 +53,11 @@ from pullwatch.ledger import (
     drop_channels_except,
     drop_expired_silences,
     enqueue,
-    mark_delivered,
-    pending,
-    with_watermark,
 )
-from pullwatch.observe import RevisionObservation
 
 if TYPE_CHECKING:
     from notifiers.alert import Alert
     from pullwatch.settings import Settings
-
-__all__ = [
-    "Action",
-    "AlertContext",
-    "Decision",
-    "Outcome",
-    "Policy",
-    "decide",
-    "mark_delivered",
-    "pending",
-    "with_watermark",
-]
 
 UNKNOWN = Cause.UNKNOWN.value
 

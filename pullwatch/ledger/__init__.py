@@ -1,0 +1,52 @@
+"""The ledger: what pullwatch remembers between ticks, and where it is kept.
+
+- ``document``: the ``Ledger`` (one versioned JSON document) and its watermark;
+- ``entries``: one ``Entry`` per failing revision with the evidence alerts are built from;
+- ``silences``: matchers that mute notifications until they expire;
+- ``outbox``: notifications owed to channels, with per-channel delivery state;
+- ``stores``: where the document lives (a locked local file, or a blob). The only module here
+  that does I/O; everything else is pure, and this package's ``__init__`` does not import it.
+"""
+
+from pullwatch.ledger.document import LEDGER_SCHEMA, Ledger, with_entry, with_watermark
+from pullwatch.ledger.entries import Entry, EntryState, Evidence
+from pullwatch.ledger.outbox import (
+    ChannelDelivery,
+    PendingNotification,
+    drop_channels_except,
+    enqueue,
+    expire_outbox,
+    mark_delivered,
+    mark_failed,
+    pending,
+)
+from pullwatch.ledger.silences import (
+    Silence,
+    active_silence,
+    add_silence,
+    drop_expired_silences,
+    remove_silence,
+)
+
+__all__ = [
+    "LEDGER_SCHEMA",
+    "ChannelDelivery",
+    "Entry",
+    "EntryState",
+    "Evidence",
+    "Ledger",
+    "PendingNotification",
+    "Silence",
+    "active_silence",
+    "add_silence",
+    "drop_channels_except",
+    "drop_expired_silences",
+    "enqueue",
+    "expire_outbox",
+    "mark_delivered",
+    "mark_failed",
+    "pending",
+    "remove_silence",
+    "with_entry",
+    "with_watermark",
+]

@@ -1,0 +1,136 @@
+"""One ledger entry per failing revision: its state, the evidence alerts are built from. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from notifiers.alert import Link, Step
+from pullwatch.ledger.fields import iso, opt_str, opt_time, parse_time
+
+
+class EntryState(StrEnum):
+    """Where a revision stands."""
+
+    DEBOUNCING = "debouncing"  # failing with a transient cause, below the grace thresholds
+    FIRING = "firing"  # alert-worthy (notified unless silenced)
+    RESOLVED = "resolved"  # recovered (success evidence or quiet); pruned after retention
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything an alert about the revision shows, kept so alerts outlive the logs."""
+
+    cause: str  # cause id, e.g. "registry-unauthorized"
+    cause_title: str
+    transient: bool
+    summary: str
+    image: str | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+    steps: tuple[Step, ...] = ()
+    links: tuple[Link, ...] = ()
+    sample: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause,
+            "cause_title": self.cause_title,
+            "transient": self.transient,
+            "summary": self.summary,
+            "image": self.image,
+            "facts": [[label, value] for label, value in self.facts],
+            "steps": [{"text": s.text, "command": s.command} for s in self.steps],
+            "links": [{"label": link.label, "url": link.url} for link in self.links],
+            "sample": self.sample,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        return cls(
+            cause=str(data["cause"]),
+            cause_title=str(data["cause_title"]),
+            transient=bool(data["transient"]),
+            summary=str(data["summary"]),
+            image=opt_str(data.get("image")),
+            facts=tuple((str(label), str(value)) for label, value in data.get("facts", [])),
+            steps=tuple(
+                Step(str(s["text"]), opt_str(s.get("command"))) for s in data.get("steps", [])
+            ),
+            links=tuple(Link(str(x["label"]), str(x["url"])) for x in data.get("links", [])),
+            sample=str(data.get("sample", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One revision's incident: current truth (evidence, counts) and what was last notified."""
+
+    environment: str
+    app: str
+    revision: str
+    state: EntryState
+    evidence: Evidence
+    count: int  # failure rows seen in this incident (cumulative across ticks)
+    first_seen: datetime  # first failure of this incident
+    last_seen: datetime  # last failure
+    last_success: datetime | None = None
+    resource_id: str = ""
+    notified_cause: str | None = None  # cause in the last notification queued (None: never)
+    notified_cause_title: str | None = None
+    notified_at: datetime | None = None  # when the last firing/reminder/cause-changed was queued
+    resolved_at: datetime | None = None
+    resolution: str | None = None  # how we know it recovered
+    silenced_by: str | None = None  # silence id that muted the last decision
+
+    @property
+    def key(self) -> str:
+        return f"{self.environment}/{self.app}/{self.revision}"
+
+    @property
+    def notified(self) -> bool:
+        """True once a firing alert was queued for this incident."""
+        return self.notified_cause is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "app": self.app,
+            "revision": self.revision,
+            "state": self.state.value,
+            "evidence": self.evidence.to_dict(),
+            "count": self.count,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "last_success": iso(self.last_success),
+            "resource_id": self.resource_id,
+            "notified_cause": self.notified_cause,
+            "notified_cause_title": self.notified_cause_title,
+            "notified_at": iso(self.notified_at),
+            "resolved_at": iso(self.resolved_at),
+            "resolution": self.resolution,
+            "silenced_by": self.silenced_by,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Entry:
+        return cls(
+            environment=str(data["environment"]),
+            app=str(data["app"]),
+            revision=str(data["revision"]),
+            state=EntryState(data["state"]),
+            evidence=Evidence.from_dict(data["evidence"]),
+            count=int(data["count"]),
+            first_seen=parse_time(data["first_seen"]),
+            last_seen=parse_time(data["last_seen"]),
+            last_success=opt_time(data.get("last_success")),
+            resource_id=str(data.get("resource_id", "")),
+            notified_cause=opt_str(data.get("notified_cause")),
+            notified_cause_title=opt_str(data.get("notified_cause_title")),
+            notified_at=opt_time(data.get("notified_at")),
+            resolved_at=opt_time(data.get("resolved_at")),
+            resolution=opt_str(data.get("resolution")),
+            silenced_by=opt_str(data.get("silenced_by")),
+        )
