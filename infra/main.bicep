@@ -8,8 +8,53 @@ targetScope = 'resourceGroup'
 @description('Name of the environment (azd AZURE_ENV_NAME); seeds resource names and the azd-env-name tag.')
 param environmentName string
 
+// Regions with Flex Consumption, as Microsoft lists them in the @allowed list of its Flex azd
+// templates (Azure-Samples/functions-quickstart-dotnet-azd infra/main.bicep, commit 9633052 of
+// 2026-02-21; the same list in functions-quickstart-python-azd-timer and
+// functions-quickstart-python-http-azd). The live list: `az functionapp list-flexconsumption-locations`
+// (https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#view-currently-supported-regions).
+// eastus2euap is Microsoft's early-access region (only for enrolled subscriptions).
 @minLength(1)
-@description('Azure region of the new resources.')
+@description('Azure region of the new resources; must offer Flex Consumption.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string = resourceGroup().location
 
 @description('Resource id of the EXISTING Log Analytics workspace holding the Container Apps system logs (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>); may be in another resource group or subscription.')

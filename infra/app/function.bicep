@@ -32,8 +32,13 @@ param deploymentContainerName string
 @description('Application Insights connection string (no key is used: local auth is disabled).')
 param applicationInsightsConnectionString string
 
-@description('Maximum number of instances; a timer needs one.')
-@minValue(1)
+// Flex Consumption accepts 40 to 1000: Microsoft's Flex samples declare @minValue(40) @maxValue(1000)
+// (Azure-Samples/azure-functions-flex-consumption-samples IaC/bicep/main.bicep), and
+// https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out said "the
+// lowest maximum instance count value is 40"; its revision of 2026-08-03 says 1, without saying that
+// every region already accepts it. A timer runs on one instance at a time: the 40 floor costs nothing.
+@description('Maximum number of instances (40 to 1000 on Flex Consumption); a timer uses one.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
@@ -128,11 +133,18 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
+// No ftpsState, alwaysOn, linuxFxVersion, use32BitWorkerProcess, netFrameworkVersion,
+// functionAppScaleLimit or other site property that Flex Consumption lists as deprecated
+// (https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations):
+// newer regional clusters reject them with error 51021 ("site configuration properties
+// (Site.SiteConfig.FtpsState, ...) for Flex Consumption sites is invalid"), and Flex offers no FTP.
+// tests/infra/test_flex_rules.py fails if one comes back.
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_17: no HTTP functions (a timer trigger only): there is no caller to present a client certificate
   //checkov:skip=CKV_AZURE_213: no HTTP functions (a timer trigger only): no endpoint to probe, and Flex Consumption has no health check
   //checkov:skip=CKV_AZURE_212: a timer runs on one instance at a time; a missed tick is retried by the next one, so no always-ready instances are paid for
   //checkov:skip=CKV_AZURE_222: azd deploy and func publish push the package through the app's public SCM endpoint; the app serves no HTTP functions
+  //checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP and rejects siteConfig.ftpsState (error 51021), so the property this check wants cannot be set
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': serviceName })
@@ -148,9 +160,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     keyVaultReferenceIdentity: identityId
+    // Only properties Flex Consumption accepts: no ftpsState (see the comment above this resource).
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: appSettings
     }

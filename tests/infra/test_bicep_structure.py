@@ -174,7 +174,7 @@ def test_function_app_is_linux_python_311_on_flex(bicep_json: dict[str, Json]) -
     }
     params = bicep_json["app/function.bicep"]["parameters"]
     assert params["instanceMemoryMB"]["default"] == 2048
-    assert 1 <= params["maximumInstanceCount"]["default"] <= 100
+    assert 40 <= params["maximumInstanceCount"]["default"] <= 1000
     assert properties["siteConfig"]["appSettings"] == "appSettings"
 
 
