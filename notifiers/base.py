@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 from notifiers.alert import Alert, AlertKind
 
 _CHANNEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CHANNEL_NAME_RULE = "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
 @runtime_checkable

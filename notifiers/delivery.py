@@ -138,8 +138,11 @@ class Delivery:
         service: str,
         channel: str,
         accept: AcceptRule = accept_any_2xx,
+        secrets: tuple[str, ...] = (),
     ) -> Reply:
-        """Send ``payload`` until it is accepted; raise ``DeliveryError`` when it is not."""
+        """Send ``payload`` until it is accepted; raise ``DeliveryError`` when it is not.
+
+        ``secrets``: more text the service must never be shown to echo (a routing key)."""
         body = encode_json(payload)
         policy = self.policy
         deadline = self._clock() + policy.budget
@@ -166,7 +169,7 @@ class Delivery:
                         status=status,
                         channel=channel,
                     )
-                problem = _describe(reply, url)
+                problem = _describe(reply, url, secrets)
                 if status == 429:
                     wait = min(
                         _retry_after(reply.retry_after, self._now_utc), policy.max_retry_after
@@ -273,7 +276,7 @@ def _retry_after(value: str | None, now: Callable[[], float]) -> float:
     return max(0.0, when.timestamp() - now())
 
 
-def _describe(reply: Reply, url: WebhookURL) -> str:
+def _describe(reply: Reply, url: WebhookURL, secrets: tuple[str, ...] = ()) -> str:
     """``HTTP 410 channel_is_archived``: the status and the service's error text, sanitised."""
     text = reply.body
     try:
@@ -287,7 +290,10 @@ def _describe(reply: Reply, url: WebhookURL) -> str:
             text = ": ".join(parts) or text
         elif isinstance(error, str):
             text = error
-    text = truncate(one_line(scrub_secret(text, url)), MAX_ERROR_TEXT)
+    text = scrub_secret(text, url)
+    for secret in secrets:
+        text = text.replace(secret, "…")
+    text = truncate(one_line(text), MAX_ERROR_TEXT)
     return f"HTTP {reply.status} {text}".rstrip()
 
 

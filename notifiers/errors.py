@@ -2,6 +2,7 @@
 
 NotifierError
 ├── WebhookURLError   a configured webhook URL is not acceptable (shown redacted)
+├── RoutingKeyError   a configured PagerDuty routing key is not acceptable (never shown)
 └── DeliveryError     a message was not accepted; ``retryable`` says whether a later try may work
 """
 
@@ -14,6 +15,10 @@ class NotifierError(Exception):
 
 class WebhookURLError(NotifierError, ValueError):
     """A webhook URL was rejected (wrong scheme, no host, ...). The message shows only the host."""
+
+
+class RoutingKeyError(NotifierError, ValueError):
+    """A PagerDuty routing key was rejected. The message never shows the key."""
 
 
 class DeliveryError(NotifierError):
