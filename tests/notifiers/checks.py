@@ -123,3 +123,56 @@ def validate_cards(paths: list[Path]) -> dict[str, list[str]]:
     problems = {r["file"]: r["problems"] for r in results}
     assert (done.returncode == 0) == (not any(problems.values())), done.stderr
     return problems
+
+
+PD_SEVERITIES = {"critical", "error", "warning", "info"}
+PD_ACTIONS = {"trigger", "acknowledge", "resolve"}
+PD_PAYLOAD_KEYS = {
+    "summary",
+    "source",
+    "severity",
+    "timestamp",
+    "component",
+    "group",
+    "class",
+    "custom_details",
+}
+PD_EVENT_KEYS = {
+    "routing_key",
+    "event_action",
+    "dedup_key",
+    "payload",
+    "images",
+    "links",
+    "client",
+    "client_url",
+}
+
+
+def pagerduty_problems(event: dict[str, Any]) -> list[str]:
+    """Events API v2 rules for one alert event (PD-CEF), from PagerDuty's documentation."""
+    problems = [f"unknown field {k}" for k in set(event) - PD_EVENT_KEYS]
+    if event.get("event_action") not in PD_ACTIONS:
+        problems.append(f"event_action {event.get('event_action')!r}")
+    key = event.get("dedup_key")
+    if not isinstance(key, str) or not 1 <= len(key) <= 255:
+        problems.append("dedup_key missing or longer than 255 characters")
+    if event.get("event_action") != "trigger":
+        if "payload" in event:
+            problems.append("payload on a resolve/acknowledge")
+        return problems
+    payload = event.get("payload", {})
+    problems += [f"unknown payload field {k}" for k in set(payload) - PD_PAYLOAD_KEYS]
+    for required in ("summary", "source", "severity"):
+        if not isinstance(payload.get(required), str) or not payload[required]:
+            problems.append(f"payload.{required} missing")
+    if len(payload.get("summary", "")) > 1024:
+        problems.append("payload.summary longer than 1024 characters")
+    if payload.get("severity") not in PD_SEVERITIES:
+        problems.append(f"payload.severity {payload.get('severity')!r}")
+    if not isinstance(payload.get("custom_details", {}), dict):
+        problems.append("payload.custom_details is not an object")
+    for i, link in enumerate(event.get("links", [])):
+        if set(link) - {"href", "text"} or not str(link.get("href", "")).startswith("https://"):
+            problems.append(f"links[{i}] must be {{href: https://..., text}}")
+    return problems

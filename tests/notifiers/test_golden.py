@@ -15,7 +15,14 @@ import pytest
 
 from notifiers import Notifier, SlackNotifier, TeamsNotifier, WebhookNotifier, WebhookURL
 from notifiers.delivery import encode_json
-from tests.notifiers.checks import TEAMS_MAX_BYTES, block_kit_problems, validate_cards
+from notifiers.endpoint import RoutingKey
+from notifiers.pagerduty import PagerDutyNotifier
+from tests.notifiers.checks import (
+    TEAMS_MAX_BYTES,
+    block_kit_problems,
+    pagerduty_problems,
+    validate_cards,
+)
 from tests.notifiers.examples import DIGEST, SINGLE
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -25,6 +32,7 @@ NOTIFIERS: dict[str, Notifier] = {
     "teams": TeamsNotifier(_URL, "teams-1"),
     "slack": SlackNotifier(_URL, "slack-1"),
     "webhook": WebhookNotifier(_URL, "webhook-1"),
+    "pagerduty": PagerDutyNotifier(RoutingKey("0" * 32), "pagerduty-1", events_url=_URL),
 }
 CASES = [*SINGLE, "digest"]
 
@@ -109,3 +117,23 @@ def test_block_kit_check_can_fail() -> None:
     assert "header" in problems
     assert "mention" in problems
     assert "blocks" in problems
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_pagerduty_events_follow_the_events_api(case: str) -> None:
+    payload = render("pagerduty", case)
+    events = payload["events"] if case == "digest" else [payload] if payload else []
+    assert all(pagerduty_problems(event) == [] for event in events)
+    assert "routing_key" not in json.dumps(payload)  # the secret is added by send() only
+
+
+def test_pagerduty_check_can_fail() -> None:
+    event = render("pagerduty", "firing-registry-unauthorized")
+    event["payload"]["severity"] = "high"
+    event["payload"]["summary"] = "x" * 1025
+    event["dedup_key"] = "k" * 256
+    event["links"] = [{"url": "https://x"}]
+    del event["payload"]["source"]
+    problems = " ".join(pagerduty_problems(event))
+    for word in ("severity", "summary", "dedup_key", "links[0]", "source"):
+        assert word in problems
