@@ -12,11 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 
-from notifiers.endpoint import WebhookURL, split_urls
-from notifiers.errors import WebhookURLError
+from notifiers.base import CHANNEL_NAME_RULE, check_channel
+from notifiers.endpoint import (
+    RoutingKey,
+    WebhookURL,
+    looks_like_routing_key,
+    split_named,
+    split_urls,
+)
+from notifiers.errors import RoutingKeyError, WebhookURLError
 from pullwatch.durations import parse_duration
 from pullwatch.errors import SettingsError
+from pullwatch.routing import RouteError, RoutingTable, parse_routes_json
 
 
 class TableMode(StrEnum):
@@ -98,20 +107,40 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "PULLWATCH_TEAMS_WEBHOOK_URLS",
         None,
-        "Teams Workflows webhook URLs (comma or newline separated), one per channel.",
+        "Teams Workflows webhook URLs (comma or newline separated), one per channel, each "
+        "`name=URL` or a bare URL (named teams-1, teams-2, ...).",
         secret=True,
     ),
     SettingSpec(
         "PULLWATCH_SLACK_WEBHOOK_URLS",
         None,
-        "Slack incoming webhook URLs (comma or newline separated), one per channel.",
+        "Slack incoming webhook URLs, as for Teams (bare ones named slack-1, ...).",
         secret=True,
     ),
     SettingSpec(
         "PULLWATCH_WEBHOOK_URLS",
         None,
-        "Generic JSON webhook URLs (schema pullwatch.alert/v1), e.g. a Logic App.",
+        "Generic JSON webhook URLs (schema pullwatch.alert/v1), e.g. a Logic App, as for Teams "
+        "(bare ones named webhook-1, ...).",
         secret=True,
+    ),
+    SettingSpec(
+        "PULLWATCH_PAGERDUTY_ROUTING_KEYS",
+        None,
+        "PagerDuty Events API v2 integration keys, `name=key` (or bare, named pagerduty-1, "
+        "...), comma or newline separated: one channel each.",
+        secret=True,
+    ),
+    SettingSpec(
+        "PULLWATCH_PAGERDUTY_EVENTS_URL",
+        "https://events.pagerduty.com/v2/enqueue",
+        "PagerDuty Events API v2 endpoint (EU accounts: https://events.eu.pagerduty.com/v2/enqueue).",
+    ),
+    SettingSpec(
+        "PULLWATCH_ROUTES",
+        None,
+        "Routes: which channels get which alerts, with quiet hours (JSON, inline or a file path; "
+        "see Routing). Not set: every alert to every channel.",
     ),
     SettingSpec(
         "PULLWATCH_SEND_BUDGET",
@@ -149,6 +178,16 @@ _WORKSPACE_ID = re.compile(
 
 
 @dataclass(frozen=True)
+class ChannelConfig:
+    """One named channel: its service, where it posts, and (PagerDuty) its routing key."""
+
+    name: str  # "orders-teams", "teams-1", ...: shown in logs, the ledger and routes
+    service: str  # "teams" | "slack" | "webhook" | "pagerduty"
+    url: WebhookURL  # the webhook, or the PagerDuty events endpoint
+    routing_key: RoutingKey | None = None  # PagerDuty only (a secret, never shown)
+
+
+@dataclass(frozen=True)
 class Settings:
     workspace_ids: tuple[str, ...] = ()
     logs_endpoint: str = "https://api.loganalytics.io/v1"
@@ -166,9 +205,12 @@ class Settings:
     ledger_container: str = "pullwatch"
     ledger_blob: str = "ledger.json"
     ledger_path: str = ".pullwatch/ledger.json"
-    teams_webhooks: tuple[WebhookURL, ...] = ()
-    slack_webhooks: tuple[WebhookURL, ...] = ()
-    generic_webhooks: tuple[WebhookURL, ...] = ()
+    teams_webhooks: tuple[ChannelConfig, ...] = ()
+    slack_webhooks: tuple[ChannelConfig, ...] = ()
+    generic_webhooks: tuple[ChannelConfig, ...] = ()
+    pagerduty_channels: tuple[ChannelConfig, ...] = ()
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    routes: RoutingTable = field(default_factory=RoutingTable)
     send_budget: timedelta = timedelta(seconds=60)
     dry_run: bool = False
     subscription_id: str | None = None
@@ -176,8 +218,18 @@ class Settings:
     azure_client_id: str | None = None
 
     @property
+    def channels(self) -> tuple[ChannelConfig, ...]:
+        """Every configured channel: Teams, Slack, generic webhooks, PagerDuty, in that order."""
+        return (
+            *self.teams_webhooks,
+            *self.slack_webhooks,
+            *self.generic_webhooks,
+            *self.pagerduty_channels,
+        )
+
+    @property
     def has_notifier(self) -> bool:
-        return bool(self.teams_webhooks or self.slack_webhooks or self.generic_webhooks)
+        return bool(self.channels)
 
     @property
     def uses_blob_ledger(self) -> bool:
@@ -196,6 +248,12 @@ def load_settings(
     ``require_notifier``: at least one webhook must be configured unless ``PULLWATCH_DRY_RUN``.
     """
     reader = _Reader(environ)
+    teams = reader.webhooks("PULLWATCH_TEAMS_WEBHOOK_URLS", "teams")
+    slack = reader.webhooks("PULLWATCH_SLACK_WEBHOOK_URLS", "slack")
+    generic = reader.webhooks("PULLWATCH_WEBHOOK_URLS", "webhook")
+    events_url = reader.events_url("PULLWATCH_PAGERDUTY_EVENTS_URL")
+    pagerduty = reader.routing_keys("PULLWATCH_PAGERDUTY_ROUTING_KEYS", events_url)
+    names = _unique_names((*teams, *slack, *generic, *pagerduty))
     settings = Settings(
         workspace_ids=reader.workspaces("PULLWATCH_WORKSPACE_IDS"),
         logs_endpoint=reader.https_url("PULLWATCH_LOGS_ENDPOINT"),
@@ -213,9 +271,12 @@ def load_settings(
         ledger_container=reader.text("PULLWATCH_LEDGER_CONTAINER"),
         ledger_blob=reader.text("PULLWATCH_LEDGER_BLOB"),
         ledger_path=reader.text("PULLWATCH_LEDGER_PATH"),
-        teams_webhooks=reader.webhooks("PULLWATCH_TEAMS_WEBHOOK_URLS"),
-        slack_webhooks=reader.webhooks("PULLWATCH_SLACK_WEBHOOK_URLS"),
-        generic_webhooks=reader.webhooks("PULLWATCH_WEBHOOK_URLS"),
+        teams_webhooks=teams,
+        slack_webhooks=slack,
+        generic_webhooks=generic,
+        pagerduty_channels=pagerduty,
+        pagerduty_events_url=events_url.secret(),
+        routes=reader.routes("PULLWATCH_ROUTES", names),
         send_budget=reader.duration("PULLWATCH_SEND_BUDGET", positive=True),
         dry_run=reader.boolean("PULLWATCH_DRY_RUN"),
         subscription_id=reader.optional("PULLWATCH_SUBSCRIPTION_ID"),
@@ -230,9 +291,34 @@ def load_settings(
     if require_notifier and not settings.dry_run and not settings.has_notifier:
         raise SettingsError(
             "no notifier is configured: set PULLWATCH_TEAMS_WEBHOOK_URLS, "
-            "PULLWATCH_SLACK_WEBHOOK_URLS or PULLWATCH_WEBHOOK_URLS (or PULLWATCH_DRY_RUN=true)"
+            "PULLWATCH_SLACK_WEBHOOK_URLS, PULLWATCH_WEBHOOK_URLS or "
+            "PULLWATCH_PAGERDUTY_ROUTING_KEYS (or PULLWATCH_DRY_RUN=true)"
         )
     return settings
+
+
+def _unique_names(channels: tuple[ChannelConfig, ...]) -> tuple[str, ...]:
+    """The channel names in order; two channels with one name are an error naming both settings."""
+    seen: dict[str, str] = {}
+    for channel in channels:
+        setting = _CHANNEL_SETTING[channel.service]
+        if channel.name in seen:
+            where = seen[channel.name]
+            also = "" if where == setting else f" and {where}"
+            raise SettingsError(
+                f"{setting}: channel name {channel.name!r} is used twice{also}; "
+                "give each channel its own name"
+            )
+        seen[channel.name] = setting
+    return tuple(seen)
+
+
+_CHANNEL_SETTING = {
+    "teams": "PULLWATCH_TEAMS_WEBHOOK_URLS",
+    "slack": "PULLWATCH_SLACK_WEBHOOK_URLS",
+    "webhook": "PULLWATCH_WEBHOOK_URLS",
+    "pagerduty": "PULLWATCH_PAGERDUTY_ROUTING_KEYS",
+}
 
 
 class _Reader:
@@ -319,17 +405,78 @@ class _Reader:
                 )
         return ids
 
-    def webhooks(self, name: str) -> tuple[WebhookURL, ...]:
+    def webhooks(self, name: str, service: str) -> tuple[ChannelConfig, ...]:
+        """``name=URL`` or bare URL entries; a bare one at position n is ``<service>-n``."""
+        channels = []
+        for position, channel, text in self._named_entries(name, service):
+            try:
+                url = WebhookURL(text)
+            except WebhookURLError as error:
+                raise SettingsError(f"{name} entry {position} ({channel}): {error}") from None
+            channels.append(ChannelConfig(channel, service, url))
+        return tuple(channels)
+
+    def routing_keys(self, name: str, events_url: WebhookURL) -> tuple[ChannelConfig, ...]:
+        """``name=key`` or bare key entries (``pagerduty-n``), all posting to ``events_url``."""
+        channels = []
+        for position, channel, text in self._named_entries(name, "pagerduty"):
+            if looks_like_routing_key(channel):  # "key=name" written the wrong way round
+                raise SettingsError(
+                    f"{name} entry {position}: the name before '=' looks like a routing key "
+                    "(write name=key)"
+                )
+            try:
+                key = RoutingKey(text)
+            except RoutingKeyError as error:
+                raise SettingsError(f"{name} entry {position} ({channel}): {error}") from None
+            channels.append(ChannelConfig(channel, "pagerduty", events_url, key))
+        return tuple(channels)
+
+    def _named_entries(self, name: str, service: str) -> list[tuple[int, str, str]]:
         value = self.raw(name)
         if not value:
-            return ()
-        urls = []
-        for position, text in enumerate(split_urls(value), start=1):
+            return []
+        entries = []
+        for position, (given, text) in enumerate(split_named(value), start=1):
+            channel = given if given is not None else f"{service}-{position}"
             try:
-                urls.append(WebhookURL(text))
-            except WebhookURLError as error:
-                raise SettingsError(f"{name} entry {position}: {error}") from None
-        return tuple(urls)
+                check_channel(channel)
+            except ValueError:  # the name is not echoed: it might be a pasted secret
+                raise SettingsError(
+                    f"{name} entry {position}: the name before '=' {CHANNEL_NAME_RULE}"
+                ) from None
+            if not text:
+                raise SettingsError(f"{name} entry {position} ({channel}): nothing after '='")
+            entries.append((position, channel, text))
+        return entries
+
+    def events_url(self, name: str) -> WebhookURL:
+        try:
+            return WebhookURL(self.text(name))
+        except WebhookURLError as error:
+            raise SettingsError(f"{name}: {error}") from None
+
+    def routes(self, name: str, channels: tuple[str, ...]) -> RoutingTable:
+        """Inline JSON (starts with ``[``, ``{`` or ``"``) or the path of a JSON file."""
+        value = self.raw(name)
+        if not value:
+            return RoutingTable()
+        if value[0] in '[{"':
+            text, source = value, name
+        else:
+            path = Path(value)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                why = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+                raise SettingsError(
+                    f"{name}: cannot read the routes file {value[:200]!r}: {why}"
+                ) from None
+            source = f"{name} ({path.name})"
+        try:
+            return parse_routes_json(text, channels)
+        except RouteError as error:
+            raise SettingsError(f"{source} {error}") from None
 
     def schedule(self, name: str) -> str:
         value = self.text(name)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from notifiers.base import Notifier
 from notifiers.delivery import Delivery, RetryPolicy
+from notifiers.pagerduty import PagerDutyNotifier
 from notifiers.slack import SlackNotifier
 from notifiers.teams import TeamsNotifier
 from notifiers.webhook import WebhookNotifier
@@ -22,7 +23,7 @@ from pullwatch.errors import SettingsError
 from pullwatch.fetch.filesource import FileSource
 from pullwatch.fetch.records import FailureSource
 from pullwatch.ledger.stores import LedgerStore, store_from_settings
-from pullwatch.settings import Settings, load_settings
+from pullwatch.settings import ChannelConfig, Settings, load_settings
 from pullwatch.tick.pipeline import TickSummary, run_tick
 
 
@@ -39,16 +40,25 @@ class Components:
 
 
 def build_notifiers(settings: Settings, *, delivery: Delivery | None = None) -> list[Notifier]:
-    """One notifier per configured webhook URL, channels named ``teams-1``, ``slack-1``, ..."""
+    """One notifier per configured channel, named as configured (``orders-teams``) or by
+    position (``teams-1``, ``slack-1``, ``webhook-1``, ``pagerduty-1``)."""
     delivery = delivery or Delivery(RetryPolicy(budget=settings.send_budget.total_seconds()))
-    notifiers: list[Notifier] = []
-    for number, url in enumerate(settings.teams_webhooks, start=1):
-        notifiers.append(TeamsNotifier(url, f"teams-{number}", delivery=delivery))
-    for number, url in enumerate(settings.slack_webhooks, start=1):
-        notifiers.append(SlackNotifier(url, f"slack-{number}", delivery=delivery))
-    for number, url in enumerate(settings.generic_webhooks, start=1):
-        notifiers.append(WebhookNotifier(url, f"webhook-{number}", delivery=delivery))
-    return notifiers
+    return [build_notifier(channel, delivery) for channel in settings.channels]
+
+
+def build_notifier(channel: ChannelConfig, delivery: Delivery) -> Notifier:
+    """The notifier of one configured channel."""
+    if channel.service == "pagerduty":
+        assert channel.routing_key is not None
+        return PagerDutyNotifier(
+            channel.routing_key, channel.name, events_url=channel.url, delivery=delivery
+        )
+    kinds: dict[str, type[TeamsNotifier | SlackNotifier | WebhookNotifier]] = {
+        "teams": TeamsNotifier,
+        "slack": SlackNotifier,
+        "webhook": WebhookNotifier,
+    }
+    return kinds[channel.service](channel.url, channel.name, delivery=delivery)
 
 
 def build_source(settings: Settings, *, from_file: str | Path | None = None) -> FailureSource:
