@@ -1,7 +1,6 @@
-"""Fixtures of the verification tests: the fake Resource Graph endpoint and the Kusto checker."""
+"""Fixtures of the verification tests: the Kusto checker (the fake Resource Graph endpoint is a
+session-wide plugin, ``tests.fakes.resourcegraph``)."""
 
 from tests.query.conftest import KustoChecker, kusto
-
-pytest_plugins = ["tests.fakes.resourcegraph"]
 
 __all__ = ["KustoChecker", "kusto"]
