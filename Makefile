@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+# The real Azure CLI, to check offline that every az command line in the deploy guide and the azd
+# hook parses (tests/infra/azcli.py); its own environment: it pins many azure-* packages.
+AZCLI_VENV := .venv-azcli
+AZURE_CLI_VERSION := 2.91.0
 
-.PHONY: demo test lint typecheck unit install tools checkov-env bench clean
+.PHONY: demo test lint typecheck unit install tools checkov-env azcli-env bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +26,15 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
 	touch $@
 
+$(AZCLI_VENV)/.installed:
+	$(PYTHON) -m venv $(AZCLI_VENV)
+	$(AZCLI_VENV)/bin/python -m pip install --quiet "azure-cli==$(AZURE_CLI_VERSION)"
+	touch $@
+
 install: $(BIN)/.installed
 tools: tools/node_modules/.installed
 checkov-env: $(CHECKOV_VENV)/.installed
+azcli-env: $(AZCLI_VENV)/.installed
 
 demo: $(BIN)/.installed
 	$(BIN)/python -m pullwatch demo
@@ -36,7 +46,7 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed tools/node_modules/.installed $(CHECKOV_VENV)/.installed
+unit: $(BIN)/.installed tools/node_modules/.installed $(CHECKOV_VENV)/.installed $(AZCLI_VENV)/.installed
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
@@ -45,4 +55,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/classify_bench.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch
+	rm -rf $(VENV) $(CHECKOV_VENV) $(AZCLI_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch

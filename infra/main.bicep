@@ -60,6 +60,13 @@ param location string = resourceGroup().location
 @description('Resource id of the EXISTING Log Analytics workspace holding the Container Apps system logs (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>); may be in another resource group or subscription.')
 param logAnalyticsWorkspaceId string
 
+@description('How the app may read the watched workspace. tables (default): Log Analytics Data Reader with a condition allowing only ContainerAppSystemLogs_CL, ContainerAppSystemLogs and AzureActivity. reader: Log Analytics Reader (every table and */read on the workspace), the fallback where role assignment conditions cannot be used.')
+@allowed([
+  'tables'
+  'reader'
+])
+param logAnalyticsAccess string = 'tables'
+
 @secure()
 @description('Teams Workflows webhook URLs, comma or newline separated (stored in Key Vault); empty: no Teams alerts.')
 param teamsWebhookUrls string = ''
@@ -168,14 +175,16 @@ module roles 'app/roles.bicep' = {
   }
 }
 
-// The watched workspace may be in another resource group or subscription: the Log Analytics Reader
-// assignment is deployed there, on the workspace only.
+// The watched workspace may be in another resource group or subscription: its read access is
+// deployed there, on the workspace only (the deployer needs Microsoft.Resources/deployments/* on that
+// resource group: docs/deploy.md, "Who can deploy").
 module workspaceRole 'app/workspace-role.bicep' = {
   name: 'workspace-role-${resourceToken}'
   scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroupName)
   params: {
     workspaceName: workspaceName
     principalId: identity.outputs.principalId
+    logAnalyticsAccess: logAnalyticsAccess
   }
 }
 

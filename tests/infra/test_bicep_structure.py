@@ -35,6 +35,7 @@ API_VERSIONS = {
 
 # Built-in role definition ids (../shared/reference/platform-facts.md §7).
 LOG_ANALYTICS_READER = "73c42c96-874c-492b-b04d-ab87d138a893"
+LOG_ANALYTICS_DATA_READER = "3b03c2da-16b3-4a49-8834-0f8130efdd3b"
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
@@ -46,7 +47,8 @@ EXPECTED_ROLES = {
         KEY_VAULT_SECRETS_USER: "Microsoft.KeyVault/vaults",
         MONITORING_METRICS_PUBLISHER: "Microsoft.Insights/components",
     },
-    "app/workspace-role.bicep": {
+    "app/workspace-role.bicep": {  # one or the other, by logAnalyticsAccess (test_workspace_access)
+        LOG_ANALYTICS_DATA_READER: "Microsoft.OperationalInsights/workspaces",
         LOG_ANALYTICS_READER: "Microsoft.OperationalInsights/workspaces",
     },
 }
