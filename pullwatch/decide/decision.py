@@ -23,7 +23,11 @@ Rules, in the order they are applied to each revision (key ``environment/app/rev
 5. A notification (of any kind, "resolved" included) whose revision and cause match an active
    silence is not queued ("silenced"); the entry records ``silenced_by``. A muted firing,
    cause change or reminder is due again once the silence ends; a muted resolution is not.
-6. Resolved entries are pruned when resolved longer ago than ``retention`` (strictly).
+6. Routes (``pullwatch.routing``) choose the channels of each notification; the entry keeps,
+   per channel, the route and what it was told. A reminder is due per channel (the route's
+   repeat interval, else the global one); "resolved" goes to the channels told it was
+   failing; a one-channel silence leaves that channel out ("silenced" when it was the last).
+7. Resolved entries are pruned when resolved longer ago than ``retention`` (strictly).
 
 Boundaries are inclusive (``>=``) for grace, occurrences, quiet period and repeat interval; a
 silence is active strictly before its expiry. Pending deliveries to channels that are not in
@@ -33,7 +37,7 @@ silence is active strictly before its expiry. Pending deliveries to channels tha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -54,6 +58,9 @@ from pullwatch.ledger import (
     drop_expired_silences,
     enqueue,
 )
+from pullwatch.ledger.silences import channel_silences
+from pullwatch.routing import RoutingTable, Subject, Target
+from pullwatch.routing.router import Routed, Router, reminder_reason
 
 if TYPE_CHECKING:
     from notifiers.alert import Alert
@@ -91,6 +98,8 @@ class Policy:
     transient_occurrences: int = 3
     quiet_period: timedelta = timedelta(minutes=30)
     retention: timedelta = timedelta(days=7)
+    routes: RoutingTable = field(default_factory=RoutingTable)  # PULLWATCH_ROUTES
+    reminderless: frozenset[str] = frozenset()  # channels that take no reminders (PagerDuty)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -100,7 +109,13 @@ class Policy:
             transient_occurrences=settings.transient_occurrences,
             quiet_period=settings.quiet_period,
             retention=settings.retention,
+            routes=settings.routes,
+            reminderless=frozenset(c.name for c in settings.pagerduty_channels),
         )
+
+    def router(self, channels: Sequence[str]) -> Router:
+        """The routes applied to the channels configured now."""
+        return Router(self.routes, tuple(channels), self.repeat_interval, self.reminderless)
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,7 @@ class _Verdict:
     reason: str
     alert: Alert | None = None
     report: bool = True  # False: nothing happened worth a Decision
+    routed: Routed | None = None  # where ``alert`` goes
 
 
 def decide(
@@ -148,6 +164,7 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     context = context or AlertContext()
+    router = policy.router(channels)
     ledger = drop_channels_except(drop_expired_silences(ledger, now), channels)
     by_key = {observation.key: observation for observation in observations}
     entries = dict(ledger.entries)
@@ -155,7 +172,7 @@ def decide(
     queued: list[PendingNotification] = []
     for key in sorted(set(by_key) | set(entries)):
         verdict = _decide_one(
-            entries.get(key), by_key.get(key), now, policy, context, ledger.silences
+            entries.get(key), by_key.get(key), now, policy, context, ledger.silences, router
         )
         if verdict.entry is None:
             entries.pop(key, None)
@@ -163,7 +180,8 @@ def decide(
             entries[key] = verdict.entry
         notification_id = None
         if verdict.alert is not None:
-            notification, ledger = enqueue(ledger, verdict.alert, channels, now=now)
+            targets = verdict.routed.channels if verdict.routed is not None else channels
+            notification, ledger = enqueue(ledger, verdict.alert, targets, now=now)
             if notification is not None:
                 queued.append(notification)
                 notification_id = notification.id
@@ -180,6 +198,7 @@ def _decide_one(
     policy: Policy,
     context: AlertContext,
     silences: tuple[Silence, ...],
+    router: Router,
 ) -> _Verdict:
     if observation is not None and observation.failing:
         merged = _merge_failures(entry, observation, context)
@@ -217,7 +236,7 @@ def _decide_one(
 
     resolution = _resolution(entry, now, policy)
     if resolution is not None:
-        return _resolve(entry, resolution, now, silences)
+        return _resolve(entry, resolution, now, silences, router)
 
     if entry.state is EntryState.DEBOUNCING:
         met = _debounce_met(entry, policy)
@@ -233,6 +252,9 @@ def _decide_one(
     else:
         first_reason = "first failure"
 
+    subject = Subject.of(build_alert(entry, AlertKind.FIRING, reason=""))
+    records = router.records_of(subject, entry.channels, entry.notified_cause, entry.notified_at)
+    due: tuple[tuple[Target, timedelta], ...] = ()
     if entry.notified_cause is None:
         action = Action.FIRING
         reason = first_reason
@@ -243,16 +265,9 @@ def _decide_one(
         reason = f"cause changed {entry.notified_cause} → {entry.evidence.cause}"
         if entry.notified_cause == UNKNOWN:
             reason += " (cause identified)"
-    elif (
-        policy.repeat_interval > timedelta(0)
-        and entry.notified_at is not None
-        and now - entry.notified_at >= policy.repeat_interval
-    ):
+    elif due := router.reminders_due(subject, records, now):
         action = Action.REMINDER
-        reason = (
-            f"repeat interval {format_duration(policy.repeat_interval)} elapsed "
-            f"(last notified at {_t(entry.notified_at)})"
-        )
+        reason = reminder_reason(due, records)
     else:
         return _Verdict(
             replace(entry, silenced_by=None),
@@ -277,14 +292,39 @@ def _decide_one(
             entry.notified_cause_title if action is Action.CAUSE_CHANGED else None
         ),
     )
+    routed = router.route(
+        alert,
+        records,
+        now,
+        silences=_channel_silences(entry, now, silences),
+        only=[target.channel for target, _ in due] if action is Action.REMINDER else None,
+    )
+    if not routed.targets and routed.silenced:
+        return _Verdict(
+            replace(
+                entry, silenced_by=next(iter(routed.silenced.values())), channels=routed.records
+            ),
+            Action.SILENCED,
+            f"silenced on every channel it is routed to ({routed.describe()}); "
+            f"would send {action.value}: {reason}",
+        )
     notified = replace(
         entry,
         notified_cause=entry.evidence.cause,
         notified_cause_title=entry.evidence.cause_title,
         notified_at=now,
         silenced_by=None,
+        channels=routed.records,
     )
-    return _Verdict(notified, action, reason, alert)
+    if not routed.targets:  # the routes drop it ("channels": [] or "default": [])
+        return _Verdict(notified, Action.NONE, f"{action.value} routed to no channel: {reason}")
+    return _Verdict(notified, action, reason, alert, routed=routed)
+
+
+def _channel_silences(entry: Entry, now: datetime, silences: tuple[Silence, ...]) -> dict[str, str]:
+    return channel_silences(
+        silences, now, entry.environment, entry.app, entry.revision, entry.evidence.cause
+    )
 
 
 def active_silence_for(
@@ -360,7 +400,7 @@ def _resolution(entry: Entry, now: datetime, policy: Policy) -> str | None:
 
 
 def _resolve(
-    entry: Entry, resolution: str, now: datetime, silences: tuple[Silence, ...]
+    entry: Entry, resolution: str, now: datetime, silences: tuple[Silence, ...], router: Router
 ) -> _Verdict:
     resolved = replace(entry, state=EntryState.RESOLVED, resolved_at=now, resolution=resolution)
     if not entry.notified:
@@ -379,7 +419,21 @@ def _resolve(
             f"{_silence_text(silence)}; would send resolved: {resolution}",
         )
     alert = build_alert(resolved, AlertKind.RESOLVED, reason=resolution, resolution=resolution)
-    return _Verdict(resolved, Action.RESOLVED, resolution, alert)
+    records = router.records_of(
+        Subject.of(alert), entry.channels, entry.notified_cause, entry.notified_at
+    )
+    routed = router.route(alert, records, now, silences=_channel_silences(entry, now, silences))
+    resolved = replace(resolved, channels=routed.records)
+    if not routed.targets and routed.silenced:
+        return _Verdict(
+            replace(resolved, silenced_by=next(iter(routed.silenced.values()))),
+            Action.SILENCED,
+            f"silenced on every channel it was told ({routed.describe()}); "
+            f"would send resolved: {resolution}",
+        )
+    if not routed.targets:
+        return _Verdict(resolved, Action.NONE, f"no channel was told it failed ({resolution})")
+    return _Verdict(resolved, Action.RESOLVED, resolution, alert, routed=routed)
 
 
 def _debounce_met(entry: Entry, policy: Policy) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from notifiers.alert import Link, Step
 from pullwatch.ledger.fields import iso, opt_str, opt_time, parse_time
+from pullwatch.ledger.routed import ChannelRecord
 
 
 class EntryState(StrEnum):
@@ -84,6 +85,9 @@ class Entry:
     resolved_at: datetime | None = None
     resolution: str | None = None  # how we know it recovered
     silenced_by: str | None = None  # silence id that muted the last decision
+    channels: tuple[
+        ChannelRecord, ...
+    ] = ()  # what each routed channel was told, and by which route
 
     @property
     def key(self) -> str:
@@ -112,6 +116,7 @@ class Entry:
             "resolved_at": iso(self.resolved_at),
             "resolution": self.resolution,
             "silenced_by": self.silenced_by,
+            "channels": [record.to_dict() for record in self.channels],
         }
 
     @classmethod
@@ -133,4 +138,5 @@ class Entry:
             resolved_at=opt_time(data.get("resolved_at")),
             resolution=opt_str(data.get("resolution")),
             silenced_by=opt_str(data.get("silenced_by")),
+            channels=tuple(ChannelRecord.from_dict(r) for r in data.get("channels", [])),
         )

@@ -18,7 +18,8 @@ class Silence:
     """Mute notifications for matching revisions until ``expires``.
 
     ``app``, ``revision`` and ``environment`` are shell globs (``fnmatch``, case-insensitive);
-    ``cause`` is an exact cause id or None for any cause.
+    ``cause`` is an exact cause id or None for any cause; ``channel`` mutes one channel only
+    (the others are still told), None every channel.
     """
 
     id: str
@@ -29,6 +30,7 @@ class Silence:
     environment: str = "*"
     cause: str | None = None
     created: datetime | None = None
+    channel: str | None = None
 
     def active(self, now: datetime) -> bool:
         """Active until (not at) ``expires``."""
@@ -50,6 +52,8 @@ class Silence:
             parts.append(f"environment={self.environment}")
         if self.cause:
             parts.append(f"cause={self.cause}")
+        if self.channel:
+            parts.append(f"channel={self.channel}")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +66,7 @@ class Silence:
             "expires": iso(self.expires),
             "comment": self.comment,
             "created": iso(self.created),
+            "channel": self.channel,
         }
 
     @classmethod
@@ -75,6 +80,7 @@ class Silence:
             expires=parse_time(data["expires"]),
             comment=str(data.get("comment", "")),
             created=opt_time(data.get("created")),
+            channel=opt_str(data.get("channel")),
         )
 
 
@@ -88,6 +94,7 @@ def add_silence(
     revision: str = "*",
     environment: str = "*",
     cause: str | None = None,
+    channel: str | None = None,
 ) -> tuple[Silence, Ledger]:
     """Add a silence with a new id; returns it and the new ledger."""
     if not comment.strip():
@@ -101,6 +108,7 @@ def add_silence(
         revision=revision or "*",
         environment=environment or "*",
         cause=cause or None,
+        channel=channel or None,
         expires=utc(expires),
         comment=comment.strip(),
         created=utc(now),
@@ -123,8 +131,33 @@ def drop_expired_silences(ledger: Ledger, now: datetime) -> Ledger:
 def active_silence(
     ledger: Ledger, now: datetime, environment: str, app: str, revision: str, cause: str
 ) -> Silence | None:
-    """The first active silence matching the revision and cause, if any."""
+    """The first active silence of every channel matching the revision and cause, if any."""
     for silence in ledger.silences:
-        if silence.active(now) and silence.matches(environment, app, revision, cause):
+        if (
+            silence.channel is None
+            and silence.active(now)
+            and silence.matches(environment, app, revision, cause)
+        ):
             return silence
     return None
+
+
+def channel_silences(
+    silences: tuple[Silence, ...],
+    now: datetime,
+    environment: str,
+    app: str,
+    revision: str,
+    cause: str,
+) -> dict[str, str]:
+    """Channel → id of the first active one-channel silence matching the revision and cause."""
+    found: dict[str, str] = {}
+    for silence in silences:
+        if (
+            silence.channel is not None
+            and silence.channel not in found
+            and silence.active(now)
+            and silence.matches(environment, app, revision, cause)
+        ):
+            found[silence.channel] = silence.id
+    return found
