@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from classifiers import Cause
+from notifiers.base import CHANNEL_NAME_RULE, check_channel
 from pullwatch.durations import format_duration, parse_duration
 from pullwatch.errors import LedgerError
 from pullwatch.ledger import (
+    EntryState,
     Ledger,
     Silence,
     add_silence,
@@ -22,6 +24,7 @@ from pullwatch.ledger import (
     pending,
     remove_silence,
 )
+from pullwatch.ledger.routed import ChannelRecord
 from pullwatch.ledger.stores import LedgerStore, store_from_settings, update_ledger
 from pullwatch.settings import load_settings
 
@@ -55,6 +58,11 @@ def register(subparsers: Any) -> None:
         choices=[cause.value for cause in Cause],
         metavar="ID",
         help="only this cause id, e.g. registry-unauthorized (see the README's cause table)",
+    )
+    add.add_argument(
+        "--channel",
+        metavar="NAME",
+        help="mute only this channel (a name such as orders-teams; default: every channel)",
     )
     add.add_argument("--for", dest="duration", required=True, help="how long, e.g. 2h, 1d")
     add.add_argument("--comment", required=True, help="why (shown in `silence list`)")
@@ -110,6 +118,9 @@ def run_silence_add(args: argparse.Namespace) -> int:
     if duration.total_seconds() <= 0:
         print("pullwatch: error: --for must be longer than zero", file=sys.stderr)
         return 2
+    channel = _checked_channel(args.channel)
+    if channel is not None and not channel:
+        return 2
     now = _now()
     added: list[Silence] = []
 
@@ -121,6 +132,7 @@ def run_silence_add(args: argparse.Namespace) -> int:
             revision=args.revision,
             environment=args.environment,
             cause=args.cause,
+            channel=channel,
             expires=now + duration,
             comment=args.comment,
             now=now,
@@ -132,6 +144,26 @@ def run_silence_add(args: argparse.Namespace) -> int:
     silence = added[0]
     print(f"{silence.id}\t{silence.describe()}\tuntil {_time(silence.expires)}")
     return 0
+
+
+def _checked_channel(name: str | None) -> str | None:
+    """The ``--channel`` name, or "" after printing why it is refused (unknown or malformed)."""
+    if name is None:
+        return None
+    try:
+        check_channel(name)
+    except ValueError:
+        print(f"pullwatch: error: --channel {CHANNEL_NAME_RULE}", file=sys.stderr)
+        return ""
+    configured = [c.name for c in load_settings(os.environ).channels]
+    if configured and name not in configured:
+        print(
+            f"pullwatch: error: --channel {name!r} is not a configured channel "
+            f"(configured: {', '.join(configured)})",
+            file=sys.stderr,
+        )
+        return ""
+    return name
 
 
 def run_silence_list(args: argparse.Namespace) -> int:
@@ -175,6 +207,8 @@ def render_ledger(ledger: Ledger, now: datetime) -> str:
             + (f"  silenced by {entry.silenced_by}" if entry.silenced_by else "")
             + (f"  resolved {_time(entry.resolved_at)}" if entry.resolved_at else "")
         )
+        if entry.channels and entry.state is not EntryState.RESOLVED:
+            lines.append(f"      routed: {routing_line(entry.channels)}")
     active = [s for s in ledger.silences if s.active(now)]
     lines.append(f"silences: {len(active)}")
     lines.extend(f"  {_silence_line(s, now)}" for s in active)
@@ -186,6 +220,21 @@ def render_ledger(ledger: Ledger, now: datetime) -> str:
             f"pending on {', '.join(notification.channels)}  since {_time(notification.created)}"
         )
     return "\n".join(_printable(line) for line in lines) + "\n"
+
+
+def routing_line(records: tuple[ChannelRecord, ...]) -> str:
+    """``orders-teams via routes[1] (told 09:00:00Z), data-teams via default route (silenced
+    by s2)``: where a revision's notifications went, and why."""
+    parts = []
+    for record in records:
+        if record.silenced_by:
+            state = f"silenced by {record.silenced_by}"
+        elif record.told:
+            state = f"told {_time(record.at)}"
+        else:
+            state = "not told"
+        parts.append(f"{record.channel} via {record.via} ({state})")
+    return ", ".join(parts)
 
 
 def _silence_line(silence: Silence, now: datetime) -> str:
