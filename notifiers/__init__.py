@@ -4,7 +4,7 @@ Rendering is pure (``render``, ``render_digest``); ``send`` goes through ``Deliv
 place with timeouts and retries. Nothing here imports ``pullwatch`` or ``classifiers``.
 """
 
-from notifiers.alert import ALERT_SCHEMA, Alert, AlertKind, Link, Step
+from notifiers.alert import ALERT_SCHEMA, Alert, AlertKind, Finding, Link, Step
 from notifiers.base import Notifier
 from notifiers.delivery import Delivery, Reply, RetryPolicy
 from notifiers.endpoint import WebhookURL
@@ -20,6 +20,7 @@ __all__ = [
     "AlertKind",
     "Delivery",
     "DeliveryError",
+    "Finding",
     "Link",
     "Notifier",
     "NotifierError",

@@ -33,6 +33,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What a check of the app's configuration found (``registry-not-configured``, ...)."""
+
+    id: str
+    text: str  # one sentence with real names
+
+
+@dataclass(frozen=True)
 class Link:
     label: str
     url: str
@@ -63,6 +71,17 @@ class Alert:
     reason: str = ""  # why this was sent now (decision reason)
     image: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Verified diagnosis (pullwatch.verify): what the configuration check found, the one fix
+    # that matches (shown before ``steps``, which then read "if that is not it"), when it was
+    # checked, or why it could not be checked.
+    findings: tuple[Finding, ...] = ()
+    fix: Step | None = None
+    checked_at: datetime | None = None
+    check_error: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.findings)
 
     @property
     def key(self) -> str:
@@ -95,6 +114,10 @@ class Alert:
             "resolution": self.resolution,
             "reason": self.reason,
             "extra": dict(self.extra),
+            "findings": [{"id": f.id, "text": f.text} for f in self.findings],
+            "fix": {"text": self.fix.text, "command": self.fix.command} if self.fix else None,
+            "checked_at": _iso(self.checked_at),
+            "check_error": self.check_error,
         }
 
     @classmethod
@@ -124,7 +147,19 @@ class Alert:
             resolution=data.get("resolution"),
             reason=str(data.get("reason", "")),
             extra={str(k): str(v) for k, v in dict(data.get("extra", {})).items()},
+            findings=tuple(
+                Finding(str(f["id"]), str(f["text"])) for f in data.get("findings") or []
+            ),
+            fix=_step(data.get("fix")),
+            checked_at=_parse(data.get("checked_at")),
+            check_error=data.get("check_error"),
         )
+
+
+def _step(value: Any) -> Step | None:
+    if not isinstance(value, dict):
+        return None
+    return Step(str(value["text"]), value.get("command"))
 
 
 def _iso(value: datetime | None) -> str | None:

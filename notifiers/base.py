@@ -79,6 +79,22 @@ def digest_headline(alerts: Sequence[Alert]) -> str:
     return ", ".join(parts) or "No revisions"
 
 
+def check_lines(alert: Alert) -> list[str]:
+    """What the configuration check said, as raw (unescaped) lines: ``Checked 09:02 UTC: ...``
+    for the leading finding, ``Also: ...`` for the others, or why it could not check."""
+    when = alert.checked_at.strftime("%H:%M UTC") if alert.checked_at else "now"
+    if alert.findings:
+        lead, *others = alert.findings
+        return [f"Checked {when}: {lead.text}", *(f"Also: {f.text}" for f in others)]
+    if alert.check_error:
+        return [f"Checked {when}: {alert.check_error}"]
+    return []
+
+
+FIX_HEADING = "Fix (from the configuration check)"
+OTHER_STEPS_HEADING = "If that is not it"
+
+
 def pulls(count: int) -> str:
     """``1 failed pull`` / ``12 failed pulls``."""
     return f"{count} failed pull{'' if count == 1 else 's'}"

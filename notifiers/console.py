@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from notifiers.alert import Alert, AlertKind
-from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
+from notifiers.base import (
+    FIX_HEADING,
+    HEADLINES,
+    ICONS,
+    OTHER_STEPS_HEADING,
+    check_lines,
+    digest_headline,
+    pulls,
+)
 
 _SAMPLE_CHARS = 300
 
@@ -35,14 +43,21 @@ def render_text(alert: Alert) -> str:
             f"   cause: {_clean(alert.previous_cause_title)} → {_clean(alert.cause_title)}"
         )
     lines.append(f"   {_clean(alert.summary)}")
+    for line in check_lines(alert):
+        lines.append(f"   ✔ {_clean(line, 1000)}" if alert.findings else f"   ⚠ {_clean(line)}")
     for label, value in alert.facts:
         lines.append(f"   {label}: {_clean(value)}")
     seen = ""
     if alert.first_seen and alert.last_seen:
         seen = f", first {alert.first_seen:%Y-%m-%d %H:%M} UTC, last {alert.last_seen:%H:%M} UTC"
     lines.append(f"   {pulls(alert.count)}{seen}")
+    if alert.fix:
+        lines.append(f"   {FIX_HEADING}:")
+        lines.append(f"   → {_clean(alert.fix.text, 1000)}")
+        if alert.fix.command:
+            lines.append(f"      $ {_clean(alert.fix.command, 1000)}")
     if alert.steps:
-        lines.append("   Fix:")
+        lines.append(f"   {OTHER_STEPS_HEADING}:" if alert.fix else "   Fix:")
         for number, step in enumerate(alert.steps, start=1):
             lines.append(f"   {number}. {_clean(step.text)}")
             if step.command:
@@ -98,6 +113,8 @@ def dry_run_record(alert: Alert) -> dict[str, Any]:
         "first_seen": alert.first_seen.isoformat() if alert.first_seen else None,
         "last_seen": alert.last_seen.isoformat() if alert.last_seen else None,
         "reason": alert.reason,
+        "findings": [finding.id for finding in alert.findings],
+        "check_error": alert.check_error,
     }
 
 

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
+from notifiers.base import (
+    FIX_HEADING,
+    HEADLINES,
+    ICONS,
+    OTHER_STEPS_HEADING,
+    check_lines,
+    digest_headline,
+    pulls,
+)
 from notifiers.delivery import Reply, WebhookChannel
 from notifiers.text import (
     format_time,
@@ -88,12 +96,21 @@ def render_message(alert: Alert) -> dict[str, Any]:
             + intro
         )
     blocks.append(_section(intro, fields=[*where, ("Count", pulls(alert.count))]))
+    checked = check_lines(alert)
+    if checked:
+        lead, *others = (slack_text(line, 1000) for line in checked)
+        blocks.append(_section("\n".join([f"*{lead}*", *others])))
     facts = list(alert.facts[: 2 * MAX_FIELDS])
     for start in range(0, len(facts), MAX_FIELDS):
         blocks.append(_section(None, fields=facts[start : start + MAX_FIELDS]))
+    if alert.fix:
+        text = f"*{FIX_HEADING}*\n{slack_text(alert.fix.text, 500)}"
+        if alert.fix.command:
+            text += f"\n```{slack_code(alert.fix.command, MAX_SECTION_TEXT - 600)}```"
+        blocks.append(_section(text))
     steps = alert.steps[:MAX_STEPS]
     if steps:
-        blocks.append(_section("*What to do*"))
+        blocks.append(_section(f"*{OTHER_STEPS_HEADING if alert.fix else 'What to do'}*"))
         for number, step in enumerate(steps, 1):
             text = f"*{number}.* {slack_text(step.text, 500)}"
             if step.command:

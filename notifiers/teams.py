@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifiers.alert import Alert, AlertKind, Link
-from notifiers.base import HEADLINES, ICONS, digest_headline, pulls
+from notifiers.base import (
+    FIX_HEADING,
+    HEADLINES,
+    ICONS,
+    OTHER_STEPS_HEADING,
+    check_lines,
+    digest_headline,
+    pulls,
+)
 from notifiers.delivery import WebhookChannel, encode_json
 from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
 
@@ -171,6 +179,9 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
         )
         return body
     body.append(_text(teams_text(alert.summary, room.summary)))
+    for number, line in enumerate(check_lines(alert)):
+        text = teams_text(line, room.summary)
+        body.append(_text(f"**{text}**" if number == 0 else text, spacing="Small"))
     facts = [(label, value) for label, value in alert.facts[: room.facts]]
     if room.facts:
         facts += [
@@ -188,9 +199,14 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
                 ],
             }
         )
+    if alert.fix and room.steps:
+        body.append(_heading(FIX_HEADING))
+        body.append(_text(teams_text(alert.fix.text, room.step_text)))
+        if alert.fix.command and room.command:
+            body.append(_code(alert.fix.command, room.command))
     steps = alert.steps[: room.steps]
     if steps:
-        body.append(_heading("What to do"))
+        body.append(_heading(OTHER_STEPS_HEADING if alert.fix else "What to do"))
         for number, step in enumerate(steps, 1):
             body.append(_text(f"**{number}.** {teams_text(step.text, room.step_text)}"))
             if step.command and room.command:

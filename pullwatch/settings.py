@@ -163,6 +163,23 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "Resource group of the Container Apps, for portal links (optional).",
     ),
     SettingSpec(
+        "PULLWATCH_VERIFY",
+        "auto",
+        "Check the configuration behind each alert in Azure Resource Graph: true, false, or "
+        "auto (true in the Function, false from a terminal).",
+    ),
+    SettingSpec(
+        "PULLWATCH_VERIFY_BUDGET",
+        "15s",
+        "Longest time the configuration check may take in one tick; then alerts go out without it.",
+    ),
+    SettingSpec(
+        "PULLWATCH_ARM_ENDPOINT",
+        "https://management.azure.com",
+        "Azure Resource Manager endpoint of Resource Graph (sovereign clouds: "
+        "https://management.usgovcloudapi.net, https://management.chinacloudapi.cn).",
+    ),
+    SettingSpec(
         "AZURE_CLIENT_ID",
         None,
         "Client id of the user-assigned managed identity (DefaultAzureCredential).",
@@ -216,6 +233,9 @@ class Settings:
     subscription_id: str | None = None
     resource_group: str | None = None
     azure_client_id: str | None = None
+    verify: bool = False
+    verify_budget: timedelta = timedelta(seconds=15)
+    arm_endpoint: str = "https://management.azure.com"
 
     @property
     def channels(self) -> tuple[ChannelConfig, ...]:
@@ -241,8 +261,11 @@ def load_settings(
     *,
     require_workspace: bool = False,
     require_notifier: bool = False,
+    deployed: bool = False,
 ) -> Settings:
     """Read settings from ``environ``; raise ``SettingsError`` naming the first bad setting.
+
+    ``deployed``: running in the Function (``PULLWATCH_VERIFY=auto`` then means true).
 
     ``require_workspace``: a Log Analytics workspace must be configured (the Function).
     ``require_notifier``: at least one webhook must be configured unless ``PULLWATCH_DRY_RUN``.
@@ -282,6 +305,9 @@ def load_settings(
         subscription_id=reader.optional("PULLWATCH_SUBSCRIPTION_ID"),
         resource_group=reader.optional("PULLWATCH_RESOURCE_GROUP"),
         azure_client_id=reader.optional("AZURE_CLIENT_ID"),
+        verify=reader.auto_boolean("PULLWATCH_VERIFY", auto=deployed),
+        verify_budget=reader.duration("PULLWATCH_VERIFY_BUDGET", positive=True),
+        arm_endpoint=reader.arm_url("PULLWATCH_ARM_ENDPOINT"),
     )
     if require_workspace and not settings.workspace_ids:
         raise SettingsError(
@@ -382,6 +408,20 @@ class _Reader:
                 return member
         allowed = ", ".join(member.value for member in enum)
         raise SettingsError(f"{name} must be one of {allowed}, got {value[:60]!r}")
+
+    def auto_boolean(self, name: str, *, auto: bool) -> bool:
+        """``true``/``false``, or ``auto`` (the default) meaning ``auto``."""
+        if (self.raw(name) or "").lower() == "auto":
+            return auto
+        return self.boolean(name)
+
+    def arm_url(self, name: str) -> str:
+        """An https URL, or plain http on a loopback address (local fakes)."""
+        value = self.text(name)
+        loopback = re.match(r"^http://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)", value)
+        if loopback:
+            return value.rstrip("/")
+        return self.https_url(name)
 
     def https_url(self, name: str) -> str:
         value = self.text(name)

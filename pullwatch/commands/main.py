@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pullwatch.commands.scan",
     "pullwatch.commands.ledger",
     "pullwatch.commands.run",
+    "pullwatch.commands.verify",
 )
 
 

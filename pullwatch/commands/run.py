@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from notifiers.console import ConsoleNotifier, DryRunNotifier
+from pullwatch.commands.verify import add_resources_option
 from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
 from pullwatch.errors import SettingsError
@@ -25,10 +26,13 @@ from pullwatch.ledger.stores import FileStore
 from pullwatch.settings import load_settings
 from pullwatch.tick.pipeline import TickSummary, run_tick
 from pullwatch.tick.runtime import build_components, run_components
+from pullwatch.verify.stage import FileSource as SnapshotFile
+from pullwatch.verify.stage import Verifier
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DEMO_EXPORT = SAMPLES / "containerapp-system-logs-cl.json"
 DEMO_LATER = SAMPLES / "demo-recovery.json"
+DEMO_RESOURCES = SAMPLES / "azure-resources.json"
 DEMO_LEDGER = Path(".pullwatch/demo-ledger.json")
 
 
@@ -42,6 +46,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("--ledger", metavar="PATH", help="ledger file (default: settings)")
     run.add_argument("--dry-run", action="store_true", help="print JSON lines, post nothing")
     run.add_argument("--now", metavar="ISO-8601", help="the tick's clock (default: now, UTC)")
+    add_resources_option(run)
     run.set_defaults(func=run_command)
     demo = subparsers.add_parser(
         "demo",
@@ -66,7 +71,11 @@ def run_command(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     notifiers = (DryRunNotifier(sys.stdout),) if args.dry_run else None
     components = build_components(
-        os.environ, from_file=args.from_file, ledger_path=args.ledger, notifiers=notifiers
+        os.environ,
+        from_file=args.from_file,
+        ledger_path=args.ledger,
+        notifiers=notifiers,
+        resources=args.resources,
     )
     summary = run_components(components, now)
     print(summary.line(), file=sys.stderr)
@@ -81,15 +90,21 @@ def demo_command(args: argparse.Namespace) -> int:
     out = sys.stdout
     store = FileStore(ledger)
     chat = ConsoleNotifier(out, channel="demo-chat")
+    verifier = Verifier(SnapshotFile(DEMO_RESOURCES))
     ticks = (
         (DEMO_EXPORT, "2026-11-29T09:00:00Z", "Tick 1: the first read of an hour of system logs"),
         (DEMO_EXPORT, "2026-11-29T09:05:00Z", "Tick 2: the same failures again"),
         (DEMO_LATER, "2026-11-29T09:10:00Z", "Tick 3: orders-api's missing tag was pushed"),
     )
-    print(f"pullwatch demo: bundled samples from {SAMPLES.name}/, ledger {ledger}\n")
+    print(
+        f"pullwatch demo: bundled samples from {SAMPLES.name}/, ledger {ledger}; the "
+        f"configuration is checked against {DEMO_RESOURCES.name} (a Resource Graph export)\n"
+    )
     for path, now, title in ticks:
         print(f"━━━ {title} ({path.name}, now={now}) ━━━\n", flush=True)
-        summary = _tick(path, store, chat, settings.lookback, now, digest_threshold=20)
+        summary = _tick(
+            path, store, chat, settings.lookback, now, digest_threshold=20, verifier=verifier
+        )
         if summary.messages_sent == 0:
             print("(nothing new to say: every failing revision was already reported)\n")
         print(f"    {summary.line()}\n", flush=True)
@@ -104,6 +119,7 @@ def _tick(
     now: str,
     *,
     digest_threshold: int,
+    verifier: Verifier | None = None,
 ) -> TickSummary:
     return run_tick(
         source=FileSource(path, lookback),
@@ -113,4 +129,5 @@ def _tick(
         now=parse_now(now),
         context=AlertContext(resource_group="rg-shop-prod", subscription_id=None),
         digest_threshold=digest_threshold,
+        enricher=verifier,
     )

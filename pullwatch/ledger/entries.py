@@ -88,6 +88,9 @@ class Entry:
     channels: tuple[
         ChannelRecord, ...
     ] = ()  # what each routed channel was told, and by which route
+    # The last configuration check (pullwatch.verify.Verification.to_dict()), kept with the
+    # entry so the next alert and `ledger show` can say what was found.
+    verification: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -117,6 +120,7 @@ class Entry:
             "resolution": self.resolution,
             "silenced_by": self.silenced_by,
             "channels": [record.to_dict() for record in self.channels],
+            "verification": dict(self.verification) if self.verification else None,
         }
 
     @classmethod
@@ -139,4 +143,5 @@ class Entry:
             resolution=opt_str(data.get("resolution")),
             silenced_by=opt_str(data.get("silenced_by")),
             channels=tuple(ChannelRecord.from_dict(r) for r in data.get("channels", [])),
+            verification=data.get("verification") or None,
         )

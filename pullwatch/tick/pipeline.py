@@ -24,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from notifiers.base import Notifier
 from pullwatch.decide import Policy
@@ -32,7 +34,7 @@ from pullwatch.decide.alerts import AlertContext
 from pullwatch.decide.observe import observe
 from pullwatch.errors import LedgerConflict
 from pullwatch.fetch.records import FailureSource
-from pullwatch.ledger import Ledger, pending
+from pullwatch.ledger import Ledger, PendingNotification, pending
 from pullwatch.ledger.stores import LedgerStore
 from pullwatch.tick.deliver import Delivered, carry_over, deliver
 from pullwatch.tick.plan import Plan, plan
@@ -41,6 +43,15 @@ from pullwatch.tick.summary import TickSummary
 __all__ = ["TickSummary", "run_tick"]
 
 log = logging.getLogger("pullwatch.tick")
+
+
+class Enricher(Protocol):
+    """A stage between deciding and delivering that may add to the queued alerts (the
+    configuration check, ``pullwatch.verify.stage.Verifier``); it must never raise."""
+
+    def enrich(
+        self, ledger: Ledger, queued: Sequence[PendingNotification], now: datetime
+    ) -> Ledger: ...
 
 
 def run_tick(
@@ -52,6 +63,7 @@ def run_tick(
     now: datetime,
     context: AlertContext | None = None,
     digest_threshold: int = 5,
+    enricher: Enricher | None = None,
 ) -> TickSummary:
     """Run one tick and return its summary. See the module docstring for failure semantics."""
     if now.tzinfo is None:
@@ -69,7 +81,7 @@ def run_tick(
         channels = [notifier.channel for notifier in notifiers]
 
         def plan_on(base: Ledger) -> Plan:
-            return plan(
+            planned = plan(
                 base,
                 result,
                 observations,
@@ -78,6 +90,11 @@ def run_tick(
                 channels=channels,
                 context=context,
                 summary=summary,
+            )
+            if enricher is None:
+                return planned
+            return replace(
+                planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
             )
 
         planned = plan_on(ledger)

@@ -24,7 +24,7 @@ from pullwatch.fetch.filesource import FileSource
 from pullwatch.fetch.records import FailureSource
 from pullwatch.ledger.stores import LedgerStore, store_from_settings
 from pullwatch.settings import ChannelConfig, Settings, load_settings
-from pullwatch.tick.pipeline import TickSummary, run_tick
+from pullwatch.tick.pipeline import Enricher, TickSummary, run_tick
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Components:
     policy: Policy
     context: AlertContext
     digest_threshold: int
+    enricher: Enricher | None = None  # the configuration check (PULLWATCH_VERIFY)
 
 
 def build_notifiers(settings: Settings, *, delivery: Delivery | None = None) -> list[Notifier]:
@@ -78,15 +79,37 @@ def build_source(settings: Settings, *, from_file: str | Path | None = None) -> 
     return LogAnalyticsSource.from_settings(settings)
 
 
+def build_verifier(settings: Settings, *, resources: str | Path | None = None) -> Enricher | None:
+    """The configuration check: from a snapshot file (``--resources``), else Resource Graph
+    when ``PULLWATCH_VERIFY`` is on, else none."""
+    if resources is None and not settings.verify:
+        return None
+    from pullwatch.verify import stage  # azure-core's pipeline only when it is used
+
+    if resources is not None:
+        path = Path(resources)
+        if not path.is_file():
+            raise SettingsError(f"--resources {path}: no such file")
+        return stage.Verifier(stage.FileSource(path), settings.verify_budget)
+    from pullwatch.fetch.logquery import make_credential
+    from pullwatch.verify.graph import ResourceGraphClient
+
+    client = ResourceGraphClient(settings.arm_endpoint, make_credential(settings))
+    return stage.Verifier(stage.GraphSource(client), settings.verify_budget)
+
+
 def build_components(
     environ: Mapping[str, str],
     *,
     from_file: str | Path | None = None,
     ledger_path: str | None = None,
     notifiers: tuple[Notifier, ...] | None = None,
+    resources: str | Path | None = None,
+    deployed: bool = False,
 ) -> Components:
-    """Components for the Function (``environ`` = app settings) or the CLI (overrides)."""
-    settings = load_settings(environ, require_notifier=notifiers is None)
+    """Components for the Function (``environ`` = app settings, ``deployed``) or the CLI
+    (overrides)."""
+    settings = load_settings(environ, require_notifier=notifiers is None, deployed=deployed)
     return Components(
         source=build_source(settings, from_file=from_file),
         store=store_from_settings(settings, path=ledger_path),
@@ -94,6 +117,7 @@ def build_components(
         policy=Policy.from_settings(settings),
         context=AlertContext.from_settings(settings),
         digest_threshold=settings.digest_threshold,
+        enricher=build_verifier(settings, resources=resources),
     )
 
 
@@ -106,9 +130,10 @@ def run_components(components: Components, now: datetime) -> TickSummary:
         now=now,
         context=components.context,
         digest_threshold=components.digest_threshold,
+        enricher=components.enricher,
     )
 
 
 def scheduled_tick(environ: Mapping[str, str], now: datetime) -> TickSummary:
     """What the timer Function runs: settings from the app settings, real clients."""
-    return run_components(build_components(environ), now)
+    return run_components(build_components(environ, deployed=True), now)

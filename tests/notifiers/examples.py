@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from notifiers import Alert, AlertKind, Link, Step
+from notifiers import Alert, AlertKind, Finding, Link, Step
 
 FIRST = datetime(2026, 3, 14, 2, 11, 5, tzinfo=UTC)
 LAST = datetime(2026, 3, 14, 2, 41, 37, tzinfo=UTC)
@@ -153,6 +153,39 @@ DIGEST = (
     replace(RESOLVED, app="cart", revision="cart--0000009", count=4),
 )
 
+# A 401 whose configuration check found the cause (pullwatch.verify), and one it could not check.
+_CHECKED = datetime(2026, 3, 14, 2, 45, tzinfo=UTC)
+VERIFIED = replace(
+    REGISTRY_UNAUTHORIZED,
+    findings=(
+        Finding(
+            "identity-lacks-pull-role",
+            "identity id-api (principal 3f2b8c1e-6a4d-4e7b-9c1a-0d5e6f7a8b9c) has no AcrPull on "
+            "myacr (checked the registry, its resource group and subscription; group "
+            "memberships are not visible to Resource Graph)",
+        ),
+        Finding(
+            "registry-ip-rules-exclude-environment",
+            "myacr's firewall denies by default and its IP rules do not allow 20.103.44.17, "
+            "the outbound IP of api",
+        ),
+    ),
+    fix=Step(
+        "Grant identity id-api AcrPull on myacr",
+        'az role assignment create --role "AcrPull" --assignee-object-id '
+        "3f2b8c1e-6a4d-4e7b-9c1a-0d5e6f7a8b9c --assignee-principal-type ServicePrincipal "
+        "--scope /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shop-prod"
+        "/providers/Microsoft.ContainerRegistry/registries/myacr",
+    ),
+    checked_at=_CHECKED,
+)
+CHECK_FAILED = replace(
+    REGISTRY_UNAUTHORIZED,
+    checked_at=_CHECKED,
+    check_error="could not check the configuration: Resource Graph did not answer within the "
+    "time budget",
+)
+
 # Every single-alert message kind, by golden-file name.
 SINGLE = {
     "firing-registry-unauthorized": REGISTRY_UNAUTHORIZED,
@@ -161,4 +194,6 @@ SINGLE = {
     "reminder": REMINDER,
     "cause-changed": CAUSE_CHANGED,
     "resolved": RESOLVED,
+    "firing-verified": VERIFIED,
+    "firing-check-failed": CHECK_FAILED,
 }
