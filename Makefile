@@ -53,6 +53,7 @@ test: lint typecheck unit
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/classify_bench.py
+	$(BIN)/python benchmarks/verify_latency.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(AZCLI_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch

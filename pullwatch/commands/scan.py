@@ -14,6 +14,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pullwatch.commands.verify import (
+    add_resources_option,
+    check_diagnosis,
+    load_resources,
+    verification_lines,
+    verification_record,
+)
 from pullwatch.decide.observe import RevisionObservation, observe
 from pullwatch.durations import parse_duration
 from pullwatch.errors import SettingsError
@@ -21,6 +28,7 @@ from pullwatch.fetch.filesource import FileSource
 from pullwatch.fetch.logquery import LogAnalyticsSource, build_query
 from pullwatch.fetch.records import FailureSource, FetchResult
 from pullwatch.settings import TableMode, load_settings
+from pullwatch.verify.findings import VERIFIED_CAUSES
 
 
 def register(subparsers: Any) -> None:
@@ -70,6 +78,7 @@ def register(subparsers: Any) -> None:
         help="end of the window (ISO 8601; default: now, or the newest row of --from-file)",
     )
     scan.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_resources_option(scan)
     scan.set_defaults(func=run_scan)
 
 
@@ -123,13 +132,32 @@ def run_scan(args: argparse.Namespace) -> int:
             settings, workspace_ids=workspaces, lookback=args.since
         )
         now = args.now or datetime.now(UTC)
+    snapshot = load_resources(getattr(args, "resources", None))
     result = source.fetch(watermark=None, now=now)
     failing = [o for o in observe(result.groups) if o.failing]
     for observation in failing:
+        verification = None
+        diagnosis = observation.diagnosis
+        if snapshot is not None and diagnosis and diagnosis.cause.value in VERIFIED_CAUSES:
+            verification = check_diagnosis(
+                snapshot,
+                diagnosis,
+                environment=observation.environment,
+                app=observation.app,
+                revision=observation.revision,
+                last_failure=observation.last_failure,
+                now=now,
+            )
         if args.json:
-            sys.stdout.write(json.dumps(scan_record(observation), ensure_ascii=False) + "\n")
+            record = scan_record(observation)
+            if verification is not None:
+                record.update(verification_record(verification))
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             sys.stdout.write(scan_line(observation) + "\n")
+            if verification is not None:
+                for line in verification_lines(verification):
+                    sys.stdout.write(_printable(line) + "\n")
     sys.stderr.write(summary(result, len(failing)) + "\n")
     for warning in result.warnings:
         sys.stderr.write(f"pullwatch: warning: {warning}\n")
