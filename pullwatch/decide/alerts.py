@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from classifiers import Diagnosis, RemediationStep
+from classifiers.remediation import fill_values
 from notifiers.alert import Alert, AlertKind, Link, Step
 from pullwatch.decide.observe import RevisionObservation
 from pullwatch.ledger import Entry, Evidence
@@ -60,7 +61,10 @@ def evidence_from_observation(
         summary=diagnosis.summary,
         image=diagnosis.image,
         facts=facts_of(diagnosis, observation.reasons),
-        steps=tuple(fill_step(step, observation, resource_group) for step in diagnosis.remediation),
+        steps=tuple(
+            Step(step.text, step.command)
+            for step in fill_steps(diagnosis.remediation, observation, resource_group)
+        ),
         links=links_of(observation, diagnosis.doc_url, context),
         sample=trim_sample(observation.samples[0] if observation.samples else ""),
     )
@@ -79,26 +83,19 @@ def facts_of(diagnosis: Diagnosis, reasons: tuple[str, ...] = ()) -> tuple[tuple
     return tuple((label, value) for label, value in facts if value)
 
 
-def fill_step(
-    step: RemediationStep, observation: RevisionObservation, resource_group: str | None
-) -> Step:
-    """A notifier ``Step`` with ``<app>``, ``<environment>``, ``<revision>`` and (when known)
-    ``<resource-group>`` filled in."""
-    values = {
-        "<app>": observation.app,
-        "<environment>": observation.environment,
-        "<revision>": observation.revision,
-    }
-    if resource_group:
-        values["<resource-group>"] = resource_group
-
-    def fill(text: str) -> str:
-        for placeholder, value in values.items():
-            if value:
-                text = text.replace(placeholder, value)
-        return text
-
-    return Step(fill(step.text), fill(step.command) if step.command else None)
+def fill_steps(
+    steps: tuple[RemediationStep, ...], observation: RevisionObservation, resource_group: str | None
+) -> tuple[RemediationStep, ...]:
+    """The steps with the revision's names filled in; what is still missing is named in words."""
+    return fill_values(
+        steps,
+        {
+            "<app>": observation.app,
+            "<environment>": observation.environment,
+            "<revision>": observation.revision,
+            "<resource-group>": resource_group,
+        },
+    )
 
 
 def links_of(

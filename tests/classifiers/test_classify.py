@@ -116,9 +116,9 @@ class TestFactsAndRemediation:
     def test_unauthorized_steps_include_acrpull_and_registry_set(self) -> None:
         diagnosis = classify(SEED_CASES[3][1])
         commands = " ".join(s.command or "" for s in diagnosis.remediation)
-        assert "az role assignment create --role AcrPull" in commands
+        assert "az role assignment create --assignee-object-id" in commands
         assert "az containerapp registry set" in commands
-        assert "az containerapp secret set" in commands
+        assert "az containerapp revision restart" in commands
 
     def test_dns_steps_use_nslookup_of_the_registry(self) -> None:
         diagnosis = classify(SEED_CASES[6][1])

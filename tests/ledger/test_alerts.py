@@ -26,7 +26,8 @@ def test_facts_in_order_and_empty_ones_left_out() -> None:
 def test_steps_filled_from_the_resource_id() -> None:
     evidence = evidence_from_observation(fail("unauthorized", 0, resource_id=RESOURCE_ID))
     assert evidence.steps[0].command == (
-        "az containerapp registry list --name orders --resource-group rg-orders -o table"
+        "az containerapp registry list --name orders --resource-group rg-orders "
+        "--query \"[?server=='myacr.azurecr.io']\" -o table"
     )
     assert all("<app>" not in (s.command or "") for s in evidence.steps)
     assert evidence.links[0].url == PORTAL
@@ -53,7 +54,10 @@ def test_environment_resource_id_still_gives_the_app_link() -> None:
 
 def test_unknown_location_keeps_the_placeholder_and_only_links_the_docs() -> None:
     evidence = evidence_from_observation(fail("unauthorized", 0))
-    assert "--name orders --resource-group <resource-group>" in (evidence.steps[0].command or "")
+    assert evidence.steps[0].text == (
+        "Before pasting, put in place of <resource-group>: the Container App's resource group"
+    )
+    assert "--name orders --resource-group <resource-group>" in (evidence.steps[1].command or "")
     assert [link.url for link in evidence.links] == [TROUBLESHOOTING_URL]
 
 

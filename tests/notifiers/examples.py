@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from classifiers import Cause
+from classifiers.remediation import fill_values, steps_for
 from notifiers import Alert, AlertKind, Finding, Link, Step
 
 FIRST = datetime(2026, 3, 14, 2, 11, 5, tzinfo=UTC)
 LAST = datetime(2026, 3, 14, 2, 41, 37, tzinfo=UTC)
-_APP = "--name api --resource-group rg-shop-prod"
 _PORTAL = (
     "https://portal.azure.com/#@/resource/subscriptions/00000000-0000-0000-0000-000000000000"
     "/resourceGroups/rg-shop-prod/providers/Microsoft.App/containerApps/api/revisionManagement"
@@ -18,6 +19,24 @@ _LINKS = (
     Link("Open the app in the Azure portal", _PORTAL),
     Link("Troubleshooting image pulls", "https://aka.ms/cappsimagepullerrors"),
 )
+
+
+def catalog_steps(cause: Cause, app: str, image: str, **facts: str) -> tuple[Step, ...]:
+    """The catalog's steps for ``image`` as an alert shows them (the revision's names filled)."""
+    registry, _, rest = image.partition("/")
+    repository, _, tag = rest.partition(":")
+    values = {
+        "image": image,
+        "registry": registry,
+        "registry_name": registry.split(".")[0],
+        "repository": repository,
+        "tag": tag,
+        **facts,
+    }
+    steps = steps_for(cause, registry, tuple(sorted(values.items())))
+    names = {"<app>": app, "<resource-group>": "rg-shop-prod", "<revision>": f"{app}--0000005"}
+    return tuple(Step(s.text, s.command) for s in fill_values(steps, names))
+
 
 REGISTRY_UNAUTHORIZED = Alert(
     kind=AlertKind.FIRING,
@@ -35,22 +54,7 @@ REGISTRY_UNAUTHORIZED = Alert(
         ("Registry", "myacr.azurecr.io"),
         ("HTTP status", "401"),
     ),
-    steps=(
-        Step(
-            "See which registry credentials the app uses",
-            f"az containerapp registry list {_APP} -o table",
-        ),
-        Step(
-            "Managed identity: grant it AcrPull on the registry",
-            "az role assignment create --role AcrPull --assignee <identity-principal-id> "
-            "--scope $(az acr show --name myacr --query id -o tsv)",
-        ),
-        Step(
-            "Managed identity: make the app pull with it",
-            f"az containerapp registry set {_APP} --server myacr.azurecr.io "
-            "--identity <identity-resource-id-or-system>",
-        ),
-    ),
+    steps=catalog_steps(Cause.REGISTRY_UNAUTHORIZED, "api", "myacr.azurecr.io/api:1.4.2"),
     count=12,
     first_seen=FIRST,
     last_seen=LAST,
@@ -70,18 +74,7 @@ IMAGE_NOT_FOUND = Alert(
     summary="The registry has no myacr.azurecr.io/worker:2.0.0-rc1: the repository, tag or "
     "digest does not exist.",
     facts=(("Image", "myacr.azurecr.io/worker:2.0.0-rc1"), ("Registry", "myacr.azurecr.io")),
-    steps=(
-        Step(
-            "List the newest tags that exist in the repository",
-            "az acr repository show-tags --name myacr --repository worker --orderby time_desc "
-            "--top 20 -o table",
-        ),
-        Step(
-            "Point the app at a tag that exists (or push the missing tag first)",
-            "az containerapp update --name worker --resource-group rg-shop-prod "
-            "--image myacr.azurecr.io/worker:<existing-tag>",
-        ),
-    ),
+    steps=catalog_steps(Cause.IMAGE_NOT_FOUND, "worker", "myacr.azurecr.io/worker:2.0.0-rc1"),
     count=3,
     first_seen=FIRST,
     last_seen=LAST,
@@ -107,11 +100,8 @@ REGISTRY_FIREWALL = Alert(
         ("Client IP", "20.61.4.17"),
         ("Registry error", "DENIED"),
     ),
-    steps=(
-        Step(
-            "Allow the environment's outbound IP on the registry",
-            "az acr network-rule add --name myacr --ip-address 20.61.4.17",
-        ),
+    steps=catalog_steps(
+        Cause.REGISTRY_FIREWALL, "api", "myacr.azurecr.io/api:1.4.3", client_ip="20.61.4.17"
     ),
     count=40,
     first_seen=FIRST,

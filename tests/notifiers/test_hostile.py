@@ -109,7 +109,7 @@ def test_teams_log_text_cannot_add_markdown_or_links() -> None:
 def test_teams_commands_and_sample_are_plain_text_runs() -> None:
     card = render_card(REGISTRY_UNAUTHORIZED)["attachments"][0]["content"]
     runs = [node for node in walk(card) if node.get("type") == "TextRun"]
-    commands = [step.command for step in REGISTRY_UNAUTHORIZED.steps]
+    commands = [step.command for step in REGISTRY_UNAUTHORIZED.steps if step.command]
     assert [run["text"] for run in runs] == [*commands, REGISTRY_UNAUTHORIZED.sample]
     assert all(run["fontType"] == "Monospace" for run in runs)
 
