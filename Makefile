@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 # The real Azure CLI, to check offline that every az command line in the deploy guide and the azd
-# hook parses (tests/infra/azcli.py); its own environment: it pins many azure-* packages.
+# hook parses (tests/infra/azcli.py) and that every remediation step's command is in its command
+# table (tests/azcli/cli_table.py); its own environment: it pins many azure-* packages.
 AZCLI_VENV := .venv-azcli
 AZURE_CLI_VERSION := 2.91.0
 
