@@ -57,7 +57,7 @@ VALUE_WORDS: Mapping[str, str] = {
     "<tag>": "the tag",
     "<client-ip>": "the address the registry refused (one the outbound-IP step prints)",
     "<cache-rule>": "a name for the cache rule",
-    "<existing-tag>": "a tag that exists (the tag list above shows them)",
+    "<existing-tag>": "a tag that exists (the tag-list step shows them)",
     "<registry-user>": "the registry account's user name",
     "<your-acr>": "the name of an Azure Container Registry of yours",
     "<dns-zone-resource-group>": "the resource group of the private DNS zone privatelink.azurecr.io",
