@@ -79,6 +79,16 @@ param slackWebhookUrls string = ''
 @description('Generic JSON webhook URLs (schema pullwatch.alert/v1), comma or newline separated (stored in Key Vault); empty: none.')
 param genericWebhookUrls string = ''
 
+@secure()
+@description('PagerDuty Events API v2 integration keys, name=key, comma or newline separated (stored in Key Vault); empty: no PagerDuty.')
+param pagerDutyRoutingKeys string = ''
+
+@description('PULLWATCH_PAGERDUTY_EVENTS_URL: the Events API v2 endpoint; empty: the default (https://events.pagerduty.com/v2/enqueue).')
+param pagerDutyEventsUrl string = ''
+
+@description('PULLWATCH_ROUTES: routes as JSON (or the path of a JSON file in the app); empty: every alert to every channel.')
+param routes string = ''
+
 @description('PULLWATCH_SCHEDULE: timer schedule, 6-field NCRONTAB in UTC.')
 param schedule string = '0 */5 * * * *'
 
@@ -162,6 +172,7 @@ module keyVault 'app/keyvault.bicep' = {
     teamsWebhookUrls: teamsWebhookUrls
     slackWebhookUrls: slackWebhookUrls
     genericWebhookUrls: genericWebhookUrls
+    pagerDutyRoutingKeys: pagerDutyRoutingKeys
   }
 }
 
@@ -213,6 +224,9 @@ module functionApp 'app/function.bicep' = {
     teamsWebhookVaultUri: empty(teamsWebhookUrls) ? '' : keyVault.outputs.teamsWebhookUrlsUri
     slackWebhookVaultUri: empty(slackWebhookUrls) ? '' : keyVault.outputs.slackWebhookUrlsUri
     genericWebhookVaultUri: empty(genericWebhookUrls) ? '' : keyVault.outputs.genericWebhookUrlsUri
+    pagerDutyRoutingKeysVaultUri: empty(pagerDutyRoutingKeys) ? '' : keyVault.outputs.pagerDutyRoutingKeysUri
+    pagerDutyEventsUrl: pagerDutyEventsUrl
+    routes: routes
   }
   // Roles first: the host needs blob access and the Key Vault references need the secrets role
   // the moment the app starts.
@@ -236,3 +250,4 @@ output WATCHED_WORKSPACE_CUSTOMER_ID string = watchedWorkspace.properties.custom
 output KEY_VAULT_TEAMS_SECRET_NAME string = keyVault.outputs.teamsSecretName
 output KEY_VAULT_SLACK_SECRET_NAME string = keyVault.outputs.slackSecretName
 output KEY_VAULT_GENERIC_SECRET_NAME string = keyVault.outputs.genericSecretName
+output KEY_VAULT_PAGERDUTY_SECRET_NAME string = keyVault.outputs.pagerDutySecretName

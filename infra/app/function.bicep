@@ -86,6 +86,15 @@ param slackWebhookVaultUri string = ''
 @description('Versionless Key Vault secret URI of the generic webhook URLs; empty: not set.')
 param genericWebhookVaultUri string = ''
 
+@description('Versionless Key Vault secret URI of the PagerDuty routing keys; empty: not set.')
+param pagerDutyRoutingKeysVaultUri string = ''
+
+@description('PULLWATCH_PAGERDUTY_EVENTS_URL; empty: not set (the default endpoint).')
+param pagerDutyEventsUrl string = ''
+
+@description('PULLWATCH_ROUTES (JSON, or a path); empty: not set (every alert to every channel).')
+param routes string = ''
+
 // Settings every deployment gets. The PULLWATCH_* names are those of pullwatch/settings.py
 // (SETTING_SPECS); tests/infra compares the two.
 var baseAppSettings = [
@@ -116,7 +125,10 @@ var resourceGroupSetting = empty(containerAppsResourceGroup) ? [] : [ { name: 'P
 var teamsSetting = empty(teamsWebhookVaultUri) ? [] : [ { name: 'PULLWATCH_TEAMS_WEBHOOK_URLS', value: '@Microsoft.KeyVault(SecretUri=${teamsWebhookVaultUri})' } ]
 var slackSetting = empty(slackWebhookVaultUri) ? [] : [ { name: 'PULLWATCH_SLACK_WEBHOOK_URLS', value: '@Microsoft.KeyVault(SecretUri=${slackWebhookVaultUri})' } ]
 var genericSetting = empty(genericWebhookVaultUri) ? [] : [ { name: 'PULLWATCH_WEBHOOK_URLS', value: '@Microsoft.KeyVault(SecretUri=${genericWebhookVaultUri})' } ]
-var appSettings = concat(baseAppSettings, subscriptionSetting, resourceGroupSetting, teamsSetting, slackSetting, genericSetting)
+var pagerDutySetting = empty(pagerDutyRoutingKeysVaultUri) ? [] : [ { name: 'PULLWATCH_PAGERDUTY_ROUTING_KEYS', value: '@Microsoft.KeyVault(SecretUri=${pagerDutyRoutingKeysVaultUri})' } ]
+var pagerDutyUrlSetting = empty(pagerDutyEventsUrl) ? [] : [ { name: 'PULLWATCH_PAGERDUTY_EVENTS_URL', value: pagerDutyEventsUrl } ]
+var routesSetting = empty(routes) ? [] : [ { name: 'PULLWATCH_ROUTES', value: routes } ]
+var appSettings = concat(baseAppSettings, subscriptionSetting, resourceGroupSetting, teamsSetting, slackSetting, genericSetting, pagerDutySetting, pagerDutyUrlSetting, routesSetting)
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   //checkov:skip=CKV_AZURE_225: zone redundancy on Flex Consumption is not offered in every region; a missed 5-minute tick is retried by the next tick

@@ -1,4 +1,4 @@
-// One Key Vault secret holding webhook URLs. A redeployment with a new value writes a new secret
+// One Key Vault secret holding webhook URLs or routing keys. A redeployment with a new value writes a new secret
 // version; the function app's versionless reference then resolves to it.
 
 @description('Name of the existing Key Vault.')
@@ -8,8 +8,11 @@ param vaultName string
 param name string
 
 @secure()
-@description('Secret value: webhook URLs, comma or newline separated.')
+@description('Secret value: webhook URLs or routing keys, comma or newline separated.')
 param value string
+
+@description('What the secret holds (shown in the vault).')
+param contentType string = 'text/plain; webhook URLs'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: vaultName
@@ -21,7 +24,7 @@ resource secret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   name: name
   properties: {
     value: value
-    contentType: 'text/plain; webhook URLs'
+    contentType: contentType
     attributes: {
       enabled: true
     }

@@ -1,4 +1,5 @@
-// Key Vault holding the webhook URLs (each whole URL, signature included, is a secret). RBAC
+// Key Vault holding the webhook URLs (each whole URL, signature included, is a secret) and the
+// PagerDuty routing keys. RBAC
 // authorization, soft delete and purge protection; a secret is written only when its value is given.
 // The function app reads them through versionless Key Vault references, so a new secret version
 // replaces the URL without a redeployment.
@@ -26,10 +27,15 @@ param slackWebhookUrls string = ''
 @description('Generic JSON webhook URLs (comma or newline separated); empty: no secret.')
 param genericWebhookUrls string = ''
 
+@secure()
+@description('PagerDuty Events API v2 routing keys (name=key, comma or newline separated); empty: no secret.')
+param pagerDutyRoutingKeys string = ''
+
 // Secret names, one per notifier kind (the app setting each one feeds is in function.bicep).
 var teamsSecretName = 'pullwatch-teams-webhook-urls'
 var slackSecretName = 'pullwatch-slack-webhook-urls'
 var genericSecretName = 'pullwatch-generic-webhook-urls'
+var pagerDutySecretName = 'pullwatch-pagerduty-routing-keys'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   //checkov:skip=CKV_AZURE_109: Key Vault references from a Flex Consumption app without VNet integration arrive over the public endpoint; App Service is not a trusted service, so the firewall cannot be closed. Access is RBAC-only.
@@ -87,13 +93,25 @@ module genericSecret 'keyvault-secret.bicep' = if (!empty(genericWebhookUrls)) {
   }
 }
 
+module pagerDutySecret 'keyvault-secret.bicep' = if (!empty(pagerDutyRoutingKeys)) {
+  name: 'secret-pagerduty'
+  params: {
+    vaultName: vault.name
+    name: pagerDutySecretName
+    value: pagerDutyRoutingKeys
+    contentType: 'text/plain; PagerDuty routing keys'
+  }
+}
+
 output id string = vault.id
 output name string = vault.name
 output vaultUri string = vault.properties.vaultUri
 output teamsSecretName string = teamsSecretName
 output slackSecretName string = slackSecretName
 output genericSecretName string = genericSecretName
+output pagerDutySecretName string = pagerDutySecretName
 // Versionless secret URIs (no version segment): the app always resolves the latest version.
 output teamsWebhookUrlsUri string = '${vault.properties.vaultUri}secrets/${teamsSecretName}/'
 output slackWebhookUrlsUri string = '${vault.properties.vaultUri}secrets/${slackSecretName}/'
 output genericWebhookUrlsUri string = '${vault.properties.vaultUri}secrets/${genericSecretName}/'
+output pagerDutyRoutingKeysUri string = '${vault.properties.vaultUri}secrets/${pagerDutySecretName}/'
