@@ -140,7 +140,7 @@ def summary(alert: Alert) -> str:
 def custom_details(alert: Alert) -> dict[str, Any]:
     """What the on-call engineer needs in the PagerDuty alert: facts, counts, the first fix."""
     facts = dict(alert.facts)
-    first = next(iter(alert.steps), None)
+    first = alert.fix or next(iter(alert.steps), None)  # the verified fix, else the first step
     details: dict[str, Any] = {
         "environment": alert.environment,
         "app": alert.app,
@@ -154,9 +154,11 @@ def custom_details(alert: Alert) -> dict[str, Any]:
         "count": alert.count,
         "first_seen": format_time(alert.first_seen),
         "last_seen": format_time(alert.last_seen),
-        "findings": {
+        "facts": {
             plain_text(label, 100): plain_text(value, MAX_DETAIL) for label, value in alert.facts
         },
+        "findings": [plain_text(f.text, MAX_DETAIL) for f in alert.findings[:10]],
+        "check_error": plain_text(alert.check_error, 300) if alert.check_error else None,
         "fix": plain_text(first.text, MAX_DETAIL) if first else None,
         "fix_command": truncate(one_line(head(first.command, MAX_DETAIL)), MAX_DETAIL)
         if first and first.command
@@ -166,7 +168,7 @@ def custom_details(alert: Alert) -> dict[str, Any]:
     }
     if alert.kind is AlertKind.CAUSE_CHANGED:
         details["previous_cause"] = alert.previous_cause
-    return {key: value for key, value in details.items() if value not in (None, "", {})}
+    return {key: value for key, value in details.items() if value not in (None, "", {}, [])}
 
 
 def _component(alert: Alert) -> str:
