@@ -11,6 +11,7 @@ from classifiers.causes import (
 from classifiers.diagnose import Diagnosis, classify
 from classifiers.reference import ImageReference, parse_reference
 from classifiers.remediation import RemediationStep
+from classifiers.rules import Confidence
 from classifiers.signals import is_failure_row, is_success_row
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "TROUBLESHOOTING_URL",
     "Cause",
     "CauseInfo",
+    "Confidence",
     "Diagnosis",
     "ImageReference",
     "RemediationStep",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from classifiers import CATALOG, Cause, classify
+from classifiers import CATALOG, Cause, Confidence, classify
+from tests.classifiers.corpus import SEED_GUIDE
 from tests.classifiers.seed_cases import SEED_CASES
 from tests.classifiers.variant_cases import VARIANTS
-
-SEED_GUIDE = Path(__file__).resolve().parents[3] / "shared/reference/seed-aca-image-pull-errors.md"
 
 
 @pytest.mark.parametrize(
@@ -24,9 +22,8 @@ def test_seed_guide_message(message: str, image: str | None, cause: str) -> None
     assert diagnosis.image == image
 
 
-@pytest.mark.skipif(not SEED_GUIDE.exists(), reason="shared/ reference not beside the clone")
 def test_every_error_block_of_the_seed_guide_is_a_case() -> None:
-    """No message in the guide is left out of SEED_CASES (the guide is read, not copied)."""
+    """No message in the guide (copied into tests/classifiers/data) is left out of SEED_CASES."""
     text = SEED_GUIDE.read_text(encoding="utf-8")
     blocks = [b.strip() for b in re.findall(r"```\n(.*?)\n\s*```", text, re.S)]
     messages = [b for b in blocks if not b.startswith("ContainerAppSystemLogs_CL")]
@@ -165,3 +162,230 @@ class TestFactsAndRemediation:
             assert name in data
         assert data["cause"] == "registry-unauthorized"
         assert data["http_status"] == 401
+
+
+class TestLayers:
+    """Wrappers relay an inner error; the inner evidence decides."""
+
+    @pytest.mark.parametrize(
+        ("message", "cause"),
+        [
+            (
+                "(HTTP code 500) server error - Get https://registry-1.docker.io/v2/: "
+                "dial tcp: lookup registry-1.docker.io on 10.0.2.3:53: server misbehaving",
+                Cause.DNS_FAILURE,
+            ),
+            (
+                "API error (500): Get https://1.dkr.ecr.eu-west-1.amazonaws.com/v2/zre/manifests/"
+                "latest: no basic auth credentials",
+                Cause.REGISTRY_UNAUTHORIZED,
+            ),
+            (
+                "Docker API responded with status code=InternalServerError, response="
+                '{"message":"Get https://a.azurecr.io/v2/x/manifests/1: unauthorized"}',
+                Cause.REGISTRY_UNAUTHORIZED,
+            ),
+            (
+                "13 INTERNAL: cannot resolve workspace image: Error response from daemon: "
+                "denied: Your authorization token has expired. Reauthenticate and try again.",
+                Cause.REGISTRY_UNAUTHORIZED,
+            ),
+            (
+                'rpc error: code = NotFound desc = failed to pull and unpack image "a/b:1": '
+                "no match for platform in manifest: not found",
+                Cause.PLATFORM_MISMATCH,
+            ),
+        ],
+    )
+    def test_inner_error_beats_its_wrapper(self, message: str, cause: Cause) -> None:
+        diagnosis = classify(message)
+        assert diagnosis.cause is cause, diagnosis.rule
+        assert diagnosis.http_status != 500
+
+    def test_a_wrapper_alone_says_nothing(self) -> None:
+        diagnosis = classify("Error response from daemon: (HTTP code 500) server error")
+        assert diagnosis.cause is Cause.UNKNOWN
+        assert diagnosis.confidence is Confidence.LOW
+
+    def test_podman_first_attempt_decides(self) -> None:
+        message = (
+            "Error: 2 errors occurred while pulling:\n"
+            " * initializing source docker://r.example.org/a/b:1: reading manifest 1 in "
+            "r.example.org/a/b: name unknown\n"
+            " * initializing source docker://a/b:1: reading manifest 1 in docker.io/a/b: "
+            "unauthorized: authentication required"
+        )
+        assert classify(message).cause is Cause.IMAGE_NOT_FOUND
+
+    def test_noun_before_not_found_only_counts_in_its_own_layer(self) -> None:
+        assert classify("Error: unknown: repository team/app not found").cause is (
+            Cause.IMAGE_NOT_FOUND
+        )
+        # "image" is in an outer layer; the inner layer "page not found" names no noun
+        assert classify("failed to pull image: page not found").cause is Cause.UNKNOWN
+
+
+class TestFamilies:
+    @pytest.mark.parametrize(
+        ("message", "status", "cause"),
+        [
+            ("error parsing HTTP 403 response body: invalid character", 403, "registry-firewall"),
+            ('Error: Status 503 trying to pull repository a/b: "<html>"', 503, "registry-unavailable"),
+            ('API error (400): {"message":"bad parameter"}', 400, "unknown"),
+            ("request rejected (Bad Request: 400)", 400, "unknown"),
+            ("GET https://r.example.org: unexpected status code 404 Not Found", 404, "image-not-found"),
+            ("error pulling image configuration: received unexpected HTTP status: 530", 530, "registry-unavailable"),
+            ("Error fetching https://r (remote response: 429: Too Many Requests)", 429, "rate-limited"),
+            ("failed to fetch anonymous token: unexpected status: 401 Unauthorized", 401, "registry-unauthorized"),
+            ("2014/10/20 13:06:15 HTTP code: 500", 500, "registry-unavailable"),
+            ("error parsing HTTP 408 response body: 408 Request Time-out", 408, "network-timeout"),
+        ],
+    )  # fmt: skip
+    def test_http_status_in_every_phrasing(self, message: str, status: int, cause: str) -> None:
+        diagnosis = classify(message)
+        assert (diagnosis.http_status, diagnosis.cause.value) == (status, cause), diagnosis.rule
+
+    def test_the_body_behind_a_status_decides(self) -> None:
+        expired = "403 Forbidden: denied: Your authorization token has expired."
+        assert classify(expired).cause is Cause.REGISTRY_UNAUTHORIZED
+        https = "unexpected status code 400 Bad Request: Client sent an HTTP request to an HTTPS server."
+        assert classify(https).cause is Cause.TLS_ERROR
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            'Error response from daemon: Head "https://ghcr.io/v2/a/b/manifests/1": denied: denied',
+            "Error response from daemon: error from registry: denied",
+            'Head "https://ghcr.io/v2/a/b/manifests/latest": denied',
+        ],
+    )
+    def test_bare_denial(self, message: str) -> None:
+        diagnosis = classify(message)
+        assert diagnosis.cause is Cause.REPOSITORY_ACCESS_DENIED
+        assert diagnosis.rule == "denied"
+
+    def test_denied_inside_a_phrase_is_not_bare(self) -> None:
+        assert classify("the request was denied by policy").rule != "denied"
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            "Error: short-name resolution enforced but cannot prompt without a TTY",
+            "short name mode is enforcing, but image name a/b:1 returns ambiguous list",
+            "no registries configured while trying to pull an unqualified image",
+        ],
+    )
+    def test_short_names_are_references_not_dns(self, message: str) -> None:
+        assert classify(message).cause is Cause.INVALID_IMAGE_REFERENCE
+
+
+class TestConfidence:
+    def test_a_registry_code_or_phrase_is_high(self) -> None:
+        assert classify('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}').confidence is Confidence.HIGH
+        assert classify("x: 401 Unauthorized").confidence is Confidence.HIGH
+
+    def test_a_family_match_is_medium_and_likely(self) -> None:
+        diagnosis = classify(
+            "unexpected status from HEAD request to https://a.io/v2/: 403 Forbidden"
+        )
+        assert (diagnosis.confidence, diagnosis.likely) == (Confidence.MEDIUM, True)
+
+    def test_a_generic_failure_word_is_low(self) -> None:
+        diagnosis = classify("Error: ImagePullBackOff")
+        assert (diagnosis.cause, diagnosis.confidence) == (Cause.UNKNOWN, Confidence.LOW)
+
+    def test_the_reason_column_is_medium(self) -> None:
+        diagnosis = classify("Error: ImagePullBackOff", "ImagePullUnauthorized")
+        assert (diagnosis.confidence, diagnosis.rule) == (Confidence.MEDIUM, "reason")
+
+
+class TestImages:
+    @pytest.mark.parametrize(
+        ("message", "image"),
+        [
+            ("Error: unable to pull a/b:1: 1 error occurred", "a/b:1"),
+            ('Failed to inspect image "a.io/b:2": rpc error', "a.io/b:2"),
+            ('failed to get sandbox image \\"k8s.gcr.io/pause:3.1\\": failed', "k8s.gcr.io/pause:3.1"),
+            ("Error: initializing source docker://q.io/a/b:3: manifest unknown", "q.io/a/b:3"),
+            ("Error reading manifest v9 in ghcr.io/acme/worker: manifest unknown", "ghcr.io/acme/worker:v9"),
+            ("pull access denied for acme/private, repository does not exist", "acme/private"),
+            ("Unable to pull 'a.io/b:4': timeout", "a.io/b:4"),
+            ("cancel pulling image a.io/b:5 because of no progress in 1m0s", "a.io/b:5"),
+            ("Pulling image 'reg.azurecr.io/app:tag'", "reg.azurecr.io/app:tag"),
+            ("manifest for nginx:1.99 not found: manifest unknown", "nginx:1.99"),
+            ('Failed to pull image "busybox": rpc error: ... image "docker.io/library/busybox:latest"', "busybox"),
+            ("unknown: artifact team/app:v3 not found", "team/app:v3"),
+        ],
+    )  # fmt: skip
+    def test_image_from_every_phrasing(self, message: str, image: str) -> None:
+        assert classify(message).image == image
+
+    @pytest.mark.parametrize(
+        "message",
+        [
+            "no matching manifest for linux/arm64/v8 in the manifest list entries",
+            "error pulling image configuration: unknown blob",
+            "Error: ImagePullBackOff",
+        ],
+    )
+    def test_no_image_is_invented(self, message: str) -> None:
+        diagnosis = classify(message)
+        assert (diagnosis.image, diagnosis.repository) == (None, None)
+
+
+class TestContainerApps:
+    def test_the_appended_pull_error_is_classified(self) -> None:
+        message = (
+            "Container 'api' was terminated with exit code '' and reason 'ImagePullFailure'.\n"
+            "Pull image: contoso.azurecr.io/api:7 failed with exit code: 1, error:\n"
+            'time="2026-08-19T07:59:26Z" level=info msg="host will try HTTPS first since it is '
+            'configured for HTTP with a TLS configuration"\n'
+            'ctr: failed to resolve reference "contoso.azurecr.io/api:7": '
+            "contoso.azurecr.io/api:7: not found"
+        )
+        diagnosis = classify(message)
+        assert diagnosis.cause is Cause.IMAGE_NOT_FOUND
+        assert diagnosis.image == "contoso.azurecr.io/api:7"
+
+    def test_the_https_fallback_note_is_not_an_error(self) -> None:
+        diagnosis = classify('level=info msg="host will try HTTPS first since it is configured"')
+        assert (diagnosis.cause, diagnosis.rule) == (Cause.UNKNOWN, "informational")
+
+    def test_the_pull_through_cache_503_for_docker_hub_is_throttling(self) -> None:
+        message = (
+            'failed to resolve reference "docker.io/library/redis:latest": unexpected status from '
+            "HEAD request to http://localhost:8578/v2/library/redis/manifests/latest?ns=docker.io: "
+            "503 Service Unavailable"
+        )
+        assert classify(message).cause is Cause.RATE_LIMITED
+        acr = message.replace("ns=docker.io", "ns=contoso.azurecr.io")
+        assert classify(acr).cause is Cause.REGISTRY_UNAVAILABLE
+
+    def test_managed_identity_is_a_fact(self) -> None:
+        identity = (
+            "/subscriptions/0000/resourceGroups/rg/providers/"
+            "Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+        )
+        message = (
+            "Field 'template.containers.web.image' is invalid with details: 'Invalid value: "
+            f'"contoso.azurecr.io/web:1": unable to pull image using Managed identity {identity} '
+            "for registry contoso.azurecr.io'"
+        )
+        diagnosis = classify(message)
+        assert (diagnosis.cause, diagnosis.identity) == (Cause.REGISTRY_UNAUTHORIZED, identity)
+        assert diagnosis.to_dict()["identity"] == identity
+
+    def test_revision_error_code_without_reason_is_unknown(self) -> None:
+        message = "Error provisioning revision web--abc12. ErrorCode: [ErrImagePull]"
+        assert classify(message).cause is Cause.UNKNOWN
+
+
+def test_repeated_lines_are_remembered_and_long_ones_are_not() -> None:
+    from classifiers.diagnose import CACHE_MAX_CHARS, _remembered
+
+    message = 'Failed to pull image "a.io/b:1": 401 Unauthorized'
+    assert classify(message) is classify(message)
+    hits = _remembered.cache_info().hits
+    long_line = message + " " * CACHE_MAX_CHARS
+    assert classify(long_line) == classify(long_line)
+    assert _remembered.cache_info().hits == hits

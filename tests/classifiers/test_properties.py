@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifiers import Cause, classify, parse_reference
+from classifiers import Cause, Confidence, classify, parse_reference
 
 FRAGMENTS = [
     'Failed to pull image "',
@@ -31,6 +31,13 @@ FRAGMENTS = [
     "Image ",
     " not found in registry",
     "manifest for ",
+    "reading manifest v1 in ",
+    "denied",
+    ": not found",
+    "API error (500): ",
+    "status code 403",
+    "Failed to inspect image ",
+    "docker://",
     "@sha256:" + "a" * 64,
     "“",
     "”",
@@ -56,11 +63,22 @@ reasons = st.one_of(
 def test_classify_is_total_and_never_invents_facts(message: str, reason: str | None) -> None:
     diagnosis = classify(message, reason)
     assert isinstance(diagnosis.cause, Cause)
-    assert diagnosis.title and diagnosis.summary
+    assert isinstance(diagnosis.confidence, Confidence)
+    assert diagnosis.title and diagnosis.summary and diagnosis.rule
     lowered = message.lower()
-    for verbatim in (diagnosis.image, diagnosis.client_ip, diagnosis.dns_server, diagnosis.digest):
+    for verbatim in (
+        diagnosis.client_ip,
+        diagnosis.dns_server,
+        diagnosis.digest,
+        diagnosis.identity,
+    ):
         if verbatim is not None:
             assert verbatim in message
+    if diagnosis.image is not None:  # as written, or podman's "<repository>:<tag>" put together
+        composed = "reading manifest " in lowered and all(
+            part in message for part in diagnosis.image.replace("@", ":").split(":", 1)
+        )
+        assert diagnosis.image in message or composed
     if diagnosis.http_status is not None:
         assert str(diagnosis.http_status) in message
     if diagnosis.registry is not None:  # Docker's default registry is the only addition
@@ -90,6 +108,14 @@ HOSTILE_1MB = {
     "control": "\x00\x1b[31m" * 200_000,
     "colons": "lookup a" + ":" * 1_000_000,
     "ips": "client with IP '" * 70_000,
+    "denials": "denied: " * 120_000,
+    "not-found": "image a not found: " * 50_000,
+    "layers": ": " * 500_000,
+    "statuses": "status code " * 80_000,
+    "markers": "image " * 160_000,
+    "lookups-on": "lookup a on " * 80_000,
+    "codes-escaped": '\\"code\\":\\"' * 80_000,
+    "podman-bullets": "2 errors occurred:" + "\n * " * 200_000,
 }
 
 
@@ -104,8 +130,11 @@ def test_one_megabyte_hostile_line_is_linear(message: str) -> None:
 
 
 def test_several_errors_in_one_message_pick_one_cause() -> None:
+    """Specific phrases beat an HTTP status family; among phrases the table order decides."""
     message = "no such host; 403 Forbidden; 401 Unauthorized; manifest unknown"
-    assert classify(message).cause is Cause.REGISTRY_FIREWALL
+    assert classify(message).cause is Cause.DNS_FAILURE
+    firewall = "no such host; client with IP '1.2.3.4' is not allowed access"
+    assert classify(firewall).cause is Cause.REGISTRY_FIREWALL
 
 
 @pytest.mark.parametrize("message", ["", " ", "\n", "\x00", "🙂" * 100])
