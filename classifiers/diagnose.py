@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -197,7 +196,7 @@ class _Scan(NamedTuple):
     rest: _Evidence | None  # best evidence after it
     markers: list[int]  # where an image token may start, left to right
     statuses: list[tuple[int, int]]  # (position, code) of every HTTP status found
-    hosts: list[int]  # where a registry host may start, most telling marker first
+    hosts: dict[int, int]  # host marker preference -> where its first host may start
     client_ip_at: int  # where "client with IP" starts (-1: nowhere)
 
 
@@ -338,9 +337,9 @@ def _scan(text: str, lowered: str, cut: int) -> _Scan:
             elif score > floor[region]:
                 floor[region] = score
                 best[region] = (score, cause, start, span_end, name)
-    image_at = _markers(markers, vetoed)
-    host_at = [hosts[preference] for preference in sorted(hosts)]
-    return _Scan(best[0], best[1], image_at, statuses, host_at, client_ip_at)
+    if vetoed:
+        markers = _markers(markers, vetoed)
+    return _Scan(best[0], best[1], markers, statuses, hosts, client_ip_at)
 
 
 def _registry_code_cause(code: str, lowered: str) -> Cause:
@@ -354,9 +353,8 @@ def _markers(markers: list[int], vetoed: list[int]) -> list[int]:
     """Where image tokens may start, left to right, without the ones ``IMAGE_NOT_MARKERS`` veto.
 
     The automaton reports needles in the order they end, so ``markers`` is already sorted."""
-    if vetoed:
-        markers = [m for m in markers if m not in set(vetoed)]
-    return markers
+    veto = set(vetoed)
+    return [m for m in markers if m not in veto]
 
 
 def _opens_layer(lowered: str, start: int, end: int) -> bool:
@@ -436,7 +434,7 @@ def _build(
         region_end = len(text)
     image, ref = _find_image(text, lowered, scan.markers)
     registry = ref.registry if ref is not None else None
-    if registry is None:
+    if registry is None and scan.hosts:
         registry = _find_host(lowered, scan.hosts, region_end)
     status = None
     if cause in _HTTP_CAUSES:
@@ -479,7 +477,14 @@ def _find_image(
     text: str, lowered: str, markers: list[int]
 ) -> tuple[str | None, ImageReference | None]:
     """The first reference after an image marker; a quoted unparseable one is kept as written."""
-    for candidate, quoted in _tokens(text, markers):
+    for position in markers[:_MAX_TRIES]:
+        token = _TOKEN.match(text, position)
+        if token is None:  # pragma: no cover - the pattern matches the empty string
+            continue
+        quoted, candidate = token.groups()
+        candidate = candidate.rstrip(_TRAILING_PUNCTUATION)
+        if candidate.startswith(_DOCKER_TRANSPORT):
+            candidate = candidate[len(_DOCKER_TRANSPORT) :]
         parsed = parse_reference(candidate)
         if parsed is not None and (quoted or _looks_like_reference(candidate)):
             return candidate, parsed
@@ -505,31 +510,23 @@ def _find_image(
     return None, None
 
 
-def _tokens(text: str, markers: list[int]) -> Iterator[tuple[str, bool]]:
-    """The word after each marker (without a ``docker://`` transport), and whether it is quoted."""
-    for position in markers[:_MAX_TRIES]:
-        token = _TOKEN.match(text, position)
-        if token is not None:
-            word = token.group(2).rstrip(_TRAILING_PUNCTUATION)
-            if word.startswith(_DOCKER_TRANSPORT):
-                word = word[len(_DOCKER_TRANSPORT) :]
-            yield word, bool(token.group(1))
-
-
 def _looks_like_reference(candidate: str) -> bool:
     """An unquoted word is a reference only with a registry, a path, a tag or a digest in it."""
     return "/" in candidate or ":" in candidate or "@" in candidate or "." in candidate
 
 
-def _find_host(lowered: str, hosts: list[int], region_end: int) -> str | None:
-    """A registry host named in a request URL, a DNS lookup or a token ``service=``."""
-    for start in sorted(hosts, key=lambda at: at >= region_end):
+def _find_host(lowered: str, hosts: dict[int, int], region_end: int) -> str | None:
+    """A registry host named in a request URL, a DNS lookup or a token ``service=``: the most
+    telling marker first, those in the decisive region before the others."""
+    by_preference = [hosts[preference] for preference in sorted(hosts)]
+    for start in sorted(by_preference, key=lambda at: at >= region_end):
         host = _HOST.match(lowered, start)
         if host is not None:
             return host.group(1)
     return None
 
 
+@lru_cache(maxsize=1024)
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
