@@ -599,6 +599,7 @@ HOST_MARKERS: tuple[str, ...] = (
     ' "https://',
     "lookup ",
     "service=",
+    "for registry ",  # ARM: unable to pull image using Managed identity <id> for registry <server>
 )
 CLIENT_IP_MARKER = "client with ip "
 

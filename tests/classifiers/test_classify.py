@@ -374,6 +374,10 @@ class TestContainerApps:
         diagnosis = classify(message)
         assert (diagnosis.cause, diagnosis.identity) == (Cause.REGISTRY_UNAUTHORIZED, identity)
         assert diagnosis.to_dict()["identity"] == identity
+        assert ("identity", identity) in diagnosis.fill_key()
+        # Without the image (the ARM error cut short), the server after "for registry" is named.
+        bare = message.split("'Invalid value: ", 1)[0] + message.split('": ', 1)[1]
+        assert classify(bare).registry == "contoso.azurecr.io"
 
     def test_revision_error_code_without_reason_is_unknown(self) -> None:
         message = "Error provisioning revision web--abc12. ErrorCode: [ErrImagePull]"
