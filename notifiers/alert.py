@@ -78,10 +78,24 @@ class Alert:
     fix: Step | None = None
     checked_at: datetime | None = None
     check_error: str | None = None
+    # How the classifier decided: its rule ("http-status:403") and confidence ("high", "medium",
+    # "low"); None when not known (alerts stored before these were recorded).
+    rule: str | None = None
+    confidence: str | None = None
 
     @property
     def verified(self) -> bool:
         return bool(self.findings)
+
+    @property
+    def likely(self) -> bool:
+        """The cause is a family match (medium confidence): messages say "likely"."""
+        return self.confidence == "medium"
+
+    @property
+    def headline_cause(self) -> str:
+        """``cause_title`` as a headline says it: "Likely image or tag not found" when likely."""
+        return likely_title(self.cause_title) if self.likely else self.cause_title
 
     @property
     def key(self) -> str:
@@ -118,6 +132,8 @@ class Alert:
             "fix": {"text": self.fix.text, "command": self.fix.command} if self.fix else None,
             "checked_at": _iso(self.checked_at),
             "check_error": self.check_error,
+            "rule": self.rule,
+            "confidence": self.confidence,
         }
 
     @classmethod
@@ -153,7 +169,22 @@ class Alert:
             fix=_step(data.get("fix")),
             checked_at=_parse(data.get("checked_at")),
             check_error=data.get("check_error"),
+            rule=_opt_str(data.get("rule")),
+            confidence=_opt_str(data.get("confidence")),
         )
+
+
+def likely_title(title: str) -> str:
+    """The title after "Likely", lower-cased at its start unless it opens with an acronym."""
+    if not title:
+        return "Likely"
+    if len(title) > 1 and title[1].isupper():
+        return f"Likely {title}"
+    return f"Likely {title[0].lower()}{title[1:]}"
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _step(value: Any) -> Step | None:

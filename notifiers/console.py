@@ -33,14 +33,14 @@ def _clean(text: str, limit: int = 500) -> str:
 
 def render_text(alert: Alert) -> str:
     """A chat-like plain-text rendering of one alert."""
-    head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.cause_title)}"
+    head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.headline_cause)}"
     lines = [head, f"   {alert.app} / {alert.revision}  (environment {alert.environment})"]
     if alert.kind is AlertKind.RESOLVED:
         lines.append(f"   {_clean(alert.resolution or 'resolved')}")
         return "\n".join(lines)
     if alert.kind is AlertKind.CAUSE_CHANGED and alert.previous_cause_title:
         lines.append(
-            f"   cause: {_clean(alert.previous_cause_title)} → {_clean(alert.cause_title)}"
+            f"   cause: {_clean(alert.previous_cause_title)} → {_clean(alert.headline_cause)}"
         )
     lines.append(f"   {_clean(alert.summary)}")
     for line in check_lines(alert):
@@ -73,7 +73,7 @@ def render_digest_text(alerts: Sequence[Alert]) -> str:
     lines = [f"📋 {digest_headline(alerts)}"]
     for alert in alerts:
         lines.append(
-            f"   • {alert.app} / {alert.revision}: {_clean(alert.cause_title)} "
+            f"   • {alert.app} / {alert.revision}: {_clean(alert.headline_cause)} "
             f"({pulls(alert.count)}){' — resolved' if alert.kind is AlertKind.RESOLVED else ''}"
         )
     return "\n".join(lines)

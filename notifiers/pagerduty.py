@@ -129,7 +129,7 @@ def summary(alert: Alert) -> str:
         if alert.revision
         else alert.app or _component(alert)
     )
-    text = f"{alert.cause_title}: {where} ({alert.environment})"
+    text = f"{alert.headline_cause}: {where} ({alert.environment})"
     if alert.image:
         text += f" cannot pull {alert.image}"
     if alert.kind is AlertKind.CAUSE_CHANGED and alert.previous_cause_title:

@@ -70,7 +70,7 @@ def render_message(alert: Alert) -> dict[str, Any]:
     what = (
         f"{alert.app} can pull its image again"
         if alert.kind is AlertKind.RESOLVED
-        else (alert.cause_title)
+        else alert.headline_cause
     )
     blocks: list[dict[str, Any]] = [_header(f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {what}")]
     where = [
@@ -92,7 +92,7 @@ def render_message(alert: Alert) -> dict[str, Any]:
     if alert.kind is AlertKind.CAUSE_CHANGED:
         before = alert.previous_cause_title or alert.previous_cause or "unknown"
         intro = (
-            f"*Cause:* ~{slack_text(before, 300)}~ → *{slack_text(alert.cause_title, 300)}*\n"
+            f"*Cause:* ~{slack_text(before, 300)}~ → *{slack_text(alert.headline_cause, 300)}*\n"
             + intro
         )
     blocks.append(_section(intro, fields=[*where, ("Count", pulls(alert.count))]))
@@ -143,7 +143,7 @@ def render_digest_message(alerts: Sequence[Alert]) -> dict[str, Any]:
         status = (
             "✅ resolved"
             if alert.kind is AlertKind.RESOLVED
-            else slack_text(alert.cause_title, 200)
+            else slack_text(alert.headline_cause, 200)
         )
         line = (
             f"• *{slack_text(alert.app, 100)}* `{slack_inline_code(alert.revision, 100)}` "
@@ -216,7 +216,7 @@ def _links(links: Sequence[Link], room: int = 1500) -> str:
 
 def _fallback(alert: Alert) -> str:
     """The plain ``text`` shown in notifications: one escaped line."""
-    what = "resolved" if alert.kind is AlertKind.RESOLVED else alert.cause_title
+    what = "resolved" if alert.kind is AlertKind.RESOLVED else alert.headline_cause
     line = (
         f"{HEADLINES[alert.kind]}: {alert.app} revision {alert.revision} "
         f"in {alert.environment}: {what}"

@@ -136,7 +136,7 @@ def _heading(text: str) -> dict[str, Any]:
 def _title(alert: Alert) -> list[dict[str, Any]]:
     resolved = alert.kind is AlertKind.RESOLVED
     headline = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: "
-    what = f"{alert.app} can pull its image again" if resolved else alert.cause_title
+    what = f"{alert.app} can pull its image again" if resolved else alert.headline_cause
     where = " · ".join(
         teams_text(part, 120) for part in (alert.app, alert.revision, alert.environment)
     )
@@ -164,7 +164,7 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
         before = alert.previous_cause_title or alert.previous_cause or "unknown"
         body.append(
             _text(
-                f"**Cause:** {teams_text(before, 200)} → **{teams_text(alert.cause_title, 200)}**"
+                f"**Cause:** {teams_text(before, 200)} → **{teams_text(alert.headline_cause, 200)}**"
             )
         )
     if alert.kind is AlertKind.RESOLVED:
@@ -265,7 +265,7 @@ def _digest_body(alerts: Sequence[Alert], shown: int) -> list[dict[str, Any]]:
         status = (
             "✅ resolved"
             if alert.kind is AlertKind.RESOLVED
-            else teams_text(alert.cause_title, 120)
+            else teams_text(alert.headline_cause, 120)
         )
         facts.append(
             {

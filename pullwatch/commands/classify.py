@@ -62,12 +62,14 @@ def render_text(diagnosis: Diagnosis) -> str:
         ("http status", str(diagnosis.http_status) if diagnosis.http_status else None),
         ("client ip", diagnosis.client_ip),
         ("dns server", diagnosis.dns_server),
+        ("identity", diagnosis.identity),
         ("transient", "yes" if diagnosis.transient else None),
     ]
     for label, value in facts:
         if value:
             lines.append(f"  {label + ':':<12} {_printable(value)}")
     lines.append(f"  {'evidence:':<12} {_printable(diagnosis.evidence)}")
+    lines.append(f"  {'rule:':<12} {diagnosis.rule} ({diagnosis.confidence.value} confidence)")
     lines.append("  fix:")
     for number, step in enumerate(diagnosis.remediation, start=1):
         lines.append(f"    {number}. {step.text}")

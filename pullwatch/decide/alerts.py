@@ -67,6 +67,8 @@ def evidence_from_observation(
         ),
         links=links_of(observation, diagnosis.doc_url, context),
         sample=trim_sample(observation.samples[0] if observation.samples else ""),
+        rule=diagnosis.rule or None,
+        confidence=diagnosis.confidence.value,
     )
 
 
@@ -173,6 +175,8 @@ def build_alert(
         resolution=resolution,
         reason=reason,
         image=evidence.image,
+        rule=evidence.rule,
+        confidence=evidence.confidence,
     )
 
 

@@ -34,6 +34,10 @@ class Evidence:
     steps: tuple[Step, ...] = ()
     links: tuple[Link, ...] = ()
     sample: str = ""
+    # How the classifier decided (issue 14): its rule, e.g. "http-status:403", and "high",
+    # "medium" (a family match: alerts say "likely") or "low". None in entries from before.
+    rule: str | None = None
+    confidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +50,8 @@ class Evidence:
             "steps": [{"text": s.text, "command": s.command} for s in self.steps],
             "links": [{"label": link.label, "url": link.url} for link in self.links],
             "sample": self.sample,
+            "rule": self.rule,
+            "confidence": self.confidence,
         }
 
     @classmethod
@@ -62,6 +68,8 @@ class Evidence:
             ),
             links=tuple(Link(str(x["label"]), str(x["url"])) for x in data.get("links", [])),
             sample=str(data.get("sample", "")),
+            rule=opt_str(data.get("rule")),
+            confidence=opt_str(data.get("confidence")),
         )
 
 

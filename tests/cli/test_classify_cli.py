@@ -41,6 +41,18 @@ def test_human_output_has_cause_facts_and_numbered_steps() -> None:
     assert "    1. " in out and "$ az acr repository show-tags --name someacr" in out
 
 
+def test_rule_and_confidence_are_shown() -> None:
+    result = run_cli(SEED_CASES[13][1])
+    assert "rule:        " in result.stdout and "(high confidence)" in result.stdout
+    denied = 'Error response from daemon: Head "https://ghcr.io/v2/acme/x/manifests/1": denied'
+    line = json.loads(run_cli("--json", denied).stdout)
+    assert (line["cause"], line["rule"], line["confidence"]) == (
+        "repository-access-denied",
+        "denied",
+        "medium",
+    )
+
+
 def test_reason_option() -> None:
     result = run_cli(
         "--json",

@@ -62,6 +62,8 @@ REGISTRY_UNAUTHORIZED = Alert(
     links=_LINKS,
     reason="first-notification",
     image="myacr.azurecr.io/api:1.4.2",
+    rule="unauthorized",
+    confidence="high",
 )
 
 IMAGE_NOT_FOUND = Alert(
@@ -84,6 +86,8 @@ IMAGE_NOT_FOUND = Alert(
     ),
     links=_LINKS,
     image="myacr.azurecr.io/worker:2.0.0-rc1",
+    rule="not-found",
+    confidence="high",
 )
 
 REGISTRY_FIREWALL = Alert(
@@ -113,6 +117,36 @@ REGISTRY_FIREWALL = Alert(
     ),
     links=_LINKS,
     image="myacr.azurecr.io/api:1.4.3",
+    rule="registry-code:DENIED",
+    confidence="high",
+)
+
+# A bare "denied" (GHCR's answer for a missing or private package): a family match, so the
+# messages say "Likely".
+LIKELY = Alert(
+    kind=AlertKind.FIRING,
+    environment="cae-shop-prod",
+    app="worker",
+    revision="worker--0000005",
+    cause="repository-access-denied",
+    cause_title="Repository missing or access denied",
+    summary="The registry refused ghcr.io/acme/worker:v9: either the repository does not exist "
+    "(check the spelling) or the app's identity may not read it. The registry answers both the "
+    "same.",
+    facts=(("Image", "ghcr.io/acme/worker:v9"), ("Registry", "ghcr.io")),
+    steps=catalog_steps(Cause.REPOSITORY_ACCESS_DENIED, "worker", "ghcr.io/acme/worker:v9"),
+    count=6,
+    first_seen=FIRST,
+    last_seen=LAST,
+    sample=(
+        'Failed to pull image "ghcr.io/acme/worker:v9": Error response from daemon: Head '
+        '"https://ghcr.io/v2/acme/worker/manifests/v9": denied'
+    ),
+    links=_LINKS,
+    reason="first-notification",
+    image="ghcr.io/acme/worker:v9",
+    rule="denied",
+    confidence="medium",
 )
 
 REMINDER = replace(REGISTRY_UNAUTHORIZED, kind=AlertKind.REMINDER, count=57, reason="repeat-due")
@@ -186,4 +220,5 @@ SINGLE = {
     "resolved": RESOLVED,
     "firing-verified": VERIFIED,
     "firing-check-failed": CHECK_FAILED,
+    "firing-likely": LIKELY,
 }
