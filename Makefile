@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 AZCLI_VENV := .venv-azcli
 AZURE_CLI_VERSION := 2.91.0
 
-.PHONY: demo test lint typecheck unit install tools checkov-env azcli-env bench clean
+.PHONY: demo test lint typecheck unit install tools checkov-env azcli-env bench bench-export clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ test: lint typecheck unit
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/classify_bench.py
 	$(BIN)/python benchmarks/verify_latency.py
+
+bench-export: $(BIN)/.installed
+	$(BIN)/python benchmarks/export_bench.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(AZCLI_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch

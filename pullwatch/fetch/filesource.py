@@ -1,19 +1,22 @@
-"""Read image-pull failures from a query export on disk, reduced as the Log Analytics query does.
+"""Read image-pull failures from a log export on disk, reduced as the Log Analytics query does.
 
-Reads the file (disk I/O, nothing else) in either shape Log Analytics exports take: the JSON list
-of row objects that ``az monitor log-analytics query -o json`` prints, or the REST
-``{"tables": [{"columns": [...], "rows": [[...]]}]}`` document. Rows may come from either table
-flavour (``Log_s`` or ``Log``, see ``pullwatch.fetch.logquery.TABLE_COLUMNS``). ``reduce_rows`` applies
-the query's window, the signal filter of ``classifiers.signals`` and the ``summarize`` in Python,
-so for the same rows both sources give the same groups. Exports carry no ingestion time: groups
-have ``last_ingested=None``, results ``max_ingested=None``, and a watermark narrows the
-``TimeGenerated`` window only (``TimeGenerated > watermark - lookback``).
+``pullwatch.fetch.exports`` recognises the file's format and encoding and streams its rows as
+mappings by column name (disk I/O, nothing else); here each mapping becomes a ``LogRow``
+(``row_from_mapping``), after checking once per table that the columns it needs are there (time,
+app, revision, log text and reason): a file without them is an error naming the missing
+columns and the columns found, never an empty result. Rows may come from either table flavour
+(``Log_s`` or ``Log``, see ``pullwatch.fetch.logquery.TABLE_COLUMNS``); log-stream output may lack
+the app or revision, which ``--app``/``--revision`` then give. ``reduce_rows`` applies the query's
+window, the signal filter of ``classifiers.signals`` and the ``summarize`` in Python, so for the
+same rows both sources give the same groups; rows after the tick's ``now`` are left out. Exports
+carry no ingestion time: groups have ``last_ingested=None``, results ``max_ingested=None``, and a
+watermark narrows the ``TimeGenerated`` window only (``TimeGenerated > watermark - lookback``).
+Nothing is held in memory but the groups: every pass reads the file again.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +24,12 @@ from typing import Any
 
 from classifiers.signals import is_failure_row, is_success_row
 from pullwatch.errors import ExportError
+from pullwatch.fetch.exports import SUMMARY_ROWS, is_summary, open_export, parse_time
 from pullwatch.fetch.logquery import TABLE_COLUMNS, fetch_result, query_start
 from pullwatch.fetch.records import MAX_SAMPLES, SAMPLE_CHARS, FetchResult, RevisionGroup, Signal
 from pullwatch.settings import TableMode
+
+TABLE_FLAVOURS = (TableMode.RESOURCE, TableMode.LEGACY)
 
 
 @dataclass(frozen=True)
@@ -40,28 +46,58 @@ class LogRow:
     resource_id: str = ""
 
 
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+# What a table must have: (label, the columns of either flavour that give it). Without the log
+# text or the reason a failure can be missed, so each is needed (every system-log table has both).
+NEEDED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("time", ("TimeGenerated",)),
+    ("app", tuple(TABLE_COLUMNS[t]["App"] for t in TABLE_FLAVOURS)),
+    ("revision", tuple(TABLE_COLUMNS[t]["Revision"] for t in TABLE_FLAVOURS)),
+    ("log text", tuple(TABLE_COLUMNS[t]["Log"] for t in TABLE_FLAVOURS)),
+    ("reason", tuple(TABLE_COLUMNS[t]["Reason"] for t in TABLE_FLAVOURS)),
+)
 
 
-def row_from_mapping(row: Mapping[str, Any]) -> LogRow:
-    """A raw row (plain or ``_s`` columns) by common name; missing text columns are ``""``."""
+def missing_columns(
+    columns: Iterable[str], *, given: Iterable[str] = ()
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The needed columns (label, alternatives) a table lacks; ``given`` labels are supplied."""
+    present = set(columns)
+    supplied = set(given)
+    return [
+        (label, names)
+        for label, names in NEEDED_COLUMNS
+        if label not in supplied and not present.intersection(names)
+    ]
+
+
+def check_columns(columns: tuple[str, ...], *, name: str, given: Iterable[str] = ()) -> None:
+    """``ExportError`` naming the missing and the found columns, or for summarized rows."""
+    if is_summary(columns):
+        raise ExportError(f"{name}: {SUMMARY_ROWS}")
+    missing = missing_columns(columns, given=given)
+    if not missing:
+        return
+    wanted = "; ".join(f"{label} ({' or '.join(names)})" for label, names in missing)
+    found = ", ".join(columns[:40]) + (", ..." if len(columns) > 40 else "") or "none"
+    raise ExportError(f"{name}: missing columns: {wanted}; columns found: {found}")
+
+
+def row_from_mapping(row: Mapping[str, Any], defaults: Mapping[str, str] | None = None) -> LogRow:
+    """A raw row (plain or ``_s`` columns) by common name; missing text columns come from
+    ``defaults`` (by common name, e.g. ``{"App": "orders-api"}``) or are ``""``."""
 
     def column(name: str) -> str:
-        for table in (TableMode.RESOURCE, TableMode.LEGACY):
+        for table in TABLE_FLAVOURS:
             key = TABLE_COLUMNS[table][name]
-            if key in row and row[key] is not None:
-                return str(row[key])
-        return ""
+            value = row.get(key)
+            if value is not None and value != "":
+                return str(value)
+        return defaults.get(name, "") if defaults else ""
 
     if row.get("TimeGenerated") in (None, ""):
         raise ExportError("a row has no TimeGenerated")
     return LogRow(
-        time_generated=_parse_time(row["TimeGenerated"]),
+        time_generated=parse_time(row["TimeGenerated"]),
         environment=column("Environment"),
         app=column("App"),
         revision=column("Revision"),
@@ -70,25 +106,6 @@ def row_from_mapping(row: Mapping[str, Any]) -> LogRow:
         log=column("Log"),
         resource_id=column("ResourceId"),
     )
-
-
-def rows_from_document(document: Any) -> list[LogRow]:
-    """Rows of an ``az ... -o json`` list or a REST ``{"tables": [...]}`` document."""
-    records: list[Mapping[str, Any]] = []
-    if isinstance(document, list):
-        records = [r for r in document if isinstance(r, Mapping)]
-        if len(records) != len(document):
-            raise ExportError("a JSON list export must hold row objects")
-    elif isinstance(document, Mapping) and isinstance(document.get("tables"), list):
-        for table in document["tables"]:
-            names = [c["name"] for c in table.get("columns", [])]
-            records.extend(dict(zip(names, r, strict=True)) for r in table.get("rows", []))
-    else:
-        raise ExportError(
-            "not a Log Analytics export: expected a JSON list of rows "
-            '(az monitor log-analytics query -o json) or {"tables": [...]}'
-        )
-    return [row_from_mapping(r) for r in records]
 
 
 def signal_of(row: LogRow) -> Signal | None:
@@ -136,32 +153,66 @@ def reduce_rows(rows: Iterable[LogRow], *, since: datetime) -> list[RevisionGrou
 
 
 class FileSource:
-    """``FailureSource`` over an export file (offline use, the demo)."""
+    """``FailureSource`` over an export file (offline use, the demo); see the module docstring.
 
-    def __init__(self, path: str | Path, lookback: timedelta) -> None:
+    ``app``, ``revision`` and ``environment`` fill rows that name none (log-stream output)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        lookback: timedelta,
+        *,
+        app: str | None = None,
+        revision: str | None = None,
+        environment: str | None = None,
+    ) -> None:
         self.path = Path(path)
         self.lookback = lookback
-        self._rows: list[LogRow] | None = None
+        given = {"App": app, "Revision": revision, "Environment": environment}
+        self.defaults = {name: value for name, value in given.items() if value}
+        self.description: str | None = None  # the format read, once a pass has started
+        self.warnings: tuple[str, ...] = ()  # what the last pass (or fetch) skipped or left out
+        self._latest: datetime | None = None
 
-    def rows(self) -> list[LogRow]:
-        """The file's rows (read once)."""
-        if self._rows is None:
-            try:
-                document = json.loads(self.path.read_text(encoding="utf-8"))
-            except OSError as error:
-                raise ExportError(f"cannot read {self.path}: {error.strerror}") from None
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise ExportError(f"{self.path} is not JSON: {error}") from None
-            try:
-                self._rows = rows_from_document(document)
-            except (KeyError, TypeError, ValueError) as error:
-                raise ExportError(f"{self.path}: unreadable row ({error})") from None
-        return self._rows
+    def rows(self) -> Iterator[LogRow]:
+        """The file's rows, streamed (each call reads the file again)."""
+        export = open_export(self.path)
+        self.description = export.description
+        given = {name.lower() for name in self.defaults}
+        with export.text:
+            for table in export.tables():
+                check_columns(table.columns, name=str(self.path), given=given)
+                for number, mapping in enumerate(table.rows, start=1):
+                    try:
+                        yield row_from_mapping(mapping, self.defaults)
+                    except (ValueError, TypeError, ExportError) as error:
+                        raise ExportError(f"{self.path}: row {number}: {error}") from None
+        self.warnings = tuple(export.warnings)
 
     def latest_time(self) -> datetime | None:
-        """The newest ``TimeGenerated`` in the file (the export's own "now")."""
-        return max((r.time_generated for r in self.rows()), default=None)
+        """The newest ``TimeGenerated`` in the file (the export's own "now"); one pass."""
+        if self._latest is None:
+            self._latest = max((r.time_generated for r in self.rows()), default=None)
+        return self._latest
 
     def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
         since = query_start(watermark=watermark, now=now, lookback=self.lookback)
-        return fetch_result(reduce_rows(self.rows(), since=since))
+        later = 0
+
+        def until_now(rows: Iterable[LogRow]) -> Iterator[LogRow]:
+            nonlocal later
+            for row in rows:
+                if row.time_generated <= now:
+                    yield row
+                else:
+                    later += 1
+
+        groups = reduce_rows(until_now(self.rows()), since=since)
+        warnings = list(self.warnings)
+        if later:
+            warnings.append(
+                f"{self.path}: {later} row(s) after {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} "
+                "(the tick's now) were left out"
+            )
+        self.warnings = tuple(warnings)
+        return fetch_result(groups, warnings=warnings)

@@ -1,4 +1,5 @@
-"""FileSource: both export shapes, both table flavours, the query's window, and the samples."""
+"""FileSource: both JSON shapes, both table flavours, the query's window, and the samples
+(every other format: ``test_exports.py``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SUFFIXED = {
     "RevisionName_s": "app--0000001",
 }
 FAIL = 'Failed to pull image "acr.azurecr.io/app:1": manifest unknown'
+LOGGED = {"Log_s": FAIL, "Reason_s": "Failed"}
 
 
 def write(tmp_path: Path, document: Any) -> Path:
@@ -85,10 +87,11 @@ def test_window_is_the_lookback_before_now_or_before_the_watermark(tmp_path: Pat
 @pytest.mark.parametrize(
     ("document", "words"),
     [
-        ({"rows": []}, "not a Log Analytics export"),
-        ([1, 2], "row objects"),
-        ([{"Log_s": FAIL}], "no TimeGenerated"),
-        ([{"TimeGenerated": "yesterday"}], "unreadable row"),
+        ({"rows": []}, 'a JSON object without "tables"'),
+        ([1, 2], "not a row object"),
+        ([{**SUFFIXED, "Log_s": FAIL}], "missing columns: time"),
+        ([{**SUFFIXED, **LOGGED, "TimeGenerated": "yesterday"}], "row 1: 'yesterday' is not"),
+        ([{**SUFFIXED, **LOGGED, "TimeGenerated": ""}], "row 1: a row has no TimeGenerated"),
     ],
 )
 def test_unreadable_exports_raise_export_error(tmp_path: Path, document: Any, words: str) -> None:
@@ -98,11 +101,11 @@ def test_unreadable_exports_raise_export_error(tmp_path: Path, document: Any, wo
 
 def test_missing_and_non_json_files(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="cannot read"):
-        FileSource(tmp_path / "nope.json", HOUR).rows()
+        list(FileSource(tmp_path / "nope.json", HOUR).rows())
     bad = tmp_path / "bad.json"
     bad.write_text("{", encoding="utf-8")
-    with pytest.raises(ExportError, match="not JSON"):
-        FileSource(bad, HOUR).rows()
+    with pytest.raises(ExportError, match="cut off"):
+        list(FileSource(bad, HOUR).rows())
 
 
 def sample_observations() -> dict[str, Any]:
@@ -144,7 +147,7 @@ def test_samples_have_the_promised_cases() -> None:
 
 def test_samples_have_duplicates_and_noise() -> None:
     for path in (LEGACY_SAMPLE, RESOURCE_SAMPLE):
-        rows = FileSource(path, HOUR).rows()
+        rows = list(FileSource(path, HOUR).rows())
         assert len(rows) > len(set(rows))  # identical rows delivered more than once
         reasons = {r.reason for r in rows}
         assert {"RevisionReady", "ContainerCreated", "KEDAScalersStarted", "BackOff"} <= reasons
