@@ -188,6 +188,8 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
 
 SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTING_SPECS)
 _SPEC = {spec.name: spec for spec in SETTING_SPECS}
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" or "٣" are not counts
+MAX_COUNT = 100_000
 _KEYVAULT_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
 _WORKSPACE_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -379,18 +381,18 @@ class _Reader:
         value = self.text(name)
         try:
             parsed = parse_duration(value)
-        except ValueError:
-            raise SettingsError(
-                f"{name} is not a duration: {value[:40]!r} (use e.g. 90s, 10m, 4h, 7d)"
-            ) from None
+        except ValueError as error:
+            raise SettingsError(f"{name}: {error}") from None
         if positive and parsed <= timedelta(0):
             raise SettingsError(f"{name} must be longer than zero")
         return parsed
 
-    def integer(self, name: str, *, minimum: int) -> int:
+    def integer(self, name: str, *, minimum: int, maximum: int = MAX_COUNT) -> int:
         value = self.text(name)
-        if not value.isdigit() or int(value) < minimum:
-            raise SettingsError(f"{name} must be a whole number >= {minimum}, got {value[:20]!r}")
+        if not _DIGITS.fullmatch(value) or not minimum <= int(value) <= maximum:
+            raise SettingsError(
+                f"{name} must be a whole number from {minimum} to {maximum:,}, got {value[:20]!r}"
+            )
         return int(value)
 
     def boolean(self, name: str) -> bool:

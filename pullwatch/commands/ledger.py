@@ -38,6 +38,11 @@ def register(subparsers: Any) -> None:
     ledger_commands = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
     show = ledger_commands.add_parser("show", help="print the ledger")
     show.add_argument("--json", action="store_true", help="print the stored JSON document")
+    show.add_argument(
+        "--firing",
+        action="store_true",
+        help="only the revisions failing now, one line each (what a digest could not list)",
+    )
     _store_option(show)
     show.set_defaults(func=run_show)
 
@@ -101,12 +106,42 @@ def run_show(args: argparse.Namespace) -> int:
     ledger, _ = open_store(args).load()
     if args.json:
         sys.stdout.write(ledger.to_json())
+    elif args.firing:
+        sys.stdout.write(render_firing(ledger))
     else:
         sys.stdout.write(render_ledger(ledger, _now()))
     return 0
 
 
+def glob_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is no usable name glob (``fnmatch``), or None when it is one."""
+    if not pattern.strip():
+        return "must not be empty (use '*' for any)"
+    if len(pattern) > 260:
+        return "is longer than 260 characters"
+    if any(ch.isspace() or not ch.isprintable() for ch in pattern):
+        return f"{pattern[:60]!r} holds spaces or control characters, which no name has"
+    position = 0
+    while position < len(pattern):
+        if pattern[position] == "[":
+            close = pattern.find("]", position + 2)  # "[]]" holds a literal ]
+            if close < 0:
+                return f"{pattern[:60]!r} has a '[' that is never closed (use [[] for a literal [)"
+            position = close
+        position += 1
+    return None
+
+
 def run_silence_add(args: argparse.Namespace) -> int:
+    for option, pattern in (
+        ("--app", args.app),
+        ("--revision", args.revision),
+        ("--environment", args.environment),
+    ):
+        problem = glob_problem(pattern)
+        if problem:
+            print(f"pullwatch: error: {option} {problem}", file=sys.stderr)
+            return 2
     try:
         duration = parse_duration(args.duration)
     except ValueError as error:
@@ -235,6 +270,21 @@ def routing_line(records: tuple[ChannelRecord, ...]) -> str:
             state = "not told"
         parts.append(f"{record.channel} via {record.via} ({state})")
     return ", ".join(parts)
+
+
+def render_firing(ledger: Ledger) -> str:
+    """One line per firing revision, by cause: the full list behind a digest."""
+    firing = [e for e in ledger.entries.values() if e.state is EntryState.FIRING]
+    if not firing:
+        return "no firing revisions\n"
+    lines = []
+    for entry in sorted(firing, key=lambda e: (e.evidence.cause, e.key)):
+        lines.append(
+            f"{entry.evidence.cause}\t{entry.environment}\t{entry.app}\t{entry.revision}\t"
+            f"x{entry.count}\tfirst {_time(entry.first_seen)}\tlast {_time(entry.last_seen)}"
+            f"\t{entry.evidence.image or '-'}"
+        )
+    return "\n".join(_printable(line) for line in lines) + "\n"
 
 
 def _silence_line(silence: Silence, now: datetime) -> str:

@@ -13,6 +13,7 @@ import io
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from notifiers.errors import NotifierError
 from pullwatch.errors import PullwatchError
@@ -26,8 +27,30 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class SdkWarningsToDebug(logging.Filter):
+    """Azure SDK warnings (the credential chain's essay, retry notices) are DEBUG detail in a
+    terminal: shown with ``-v`` only; pullwatch's own error line says what went wrong."""
+
+    def __init__(self, *, shown: bool) -> None:
+        super().__init__()
+        self.shown = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("azure.") and record.levelno < logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.shown
+        return True
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (``pullwatch scan: error: argument --since: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="pullwatch",
         description="Find, explain and report Azure Container Apps image-pull failures.",
     )
@@ -56,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(SdkWarningsToDebug(shown=args.verbose))
     try:
         return int(args.func(args))
     except (PullwatchError, NotifierError) as error:

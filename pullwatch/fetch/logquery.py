@@ -77,7 +77,7 @@ from classifiers.signals import (
     SUCCESS_LOG_TERMS,
     SUCCESS_REASONS,
 )
-from pullwatch.errors import QueryError
+from pullwatch.errors import QueryError, SettingsError
 from pullwatch.fetch.records import (
     MAX_SAMPLES,
     SAMPLE_CHARS,
@@ -312,12 +312,53 @@ class _BoundedRetryPolicy(RetryPolicy[Any, Any]):
 
 
 def make_credential(settings: Settings) -> TokenCredential:
-    """``DefaultAzureCredential``, using the user-assigned identity ``AZURE_CLIENT_ID`` if set."""
+    """``DefaultAzureCredential``, using the user-assigned identity ``AZURE_CLIENT_ID`` if set;
+    when it cannot get a token, the error is one line saying what to do."""
     from azure.identity import DefaultAzureCredential
 
-    if settings.azure_client_id:
-        return DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
-    return DefaultAzureCredential()
+    try:
+        if settings.azure_client_id:
+            return ExplainedCredential(
+                DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
+            )
+        return ExplainedCredential(DefaultAzureCredential())
+    except ValueError as error:  # e.g. an empty or malformed AZURE_CLIENT_ID in the environment
+        raise SettingsError(f"the Azure credential cannot be set up: {error}") from None
+
+
+NO_CREDENTIAL = (
+    "no Azure credential was found: run `az login` (in Azure, give the Function its managed "
+    "identity and set AZURE_CLIENT_ID); `pullwatch -v` shows each credential tried"
+)
+
+
+def credential_problem(error: ClientAuthenticationError) -> str:
+    """One line for a credential that could not get a token (no secret, no SDK essay)."""
+    from azure.identity import CredentialUnavailableError
+
+    text = str(error.message or error)
+    if isinstance(error, CredentialUnavailableError) or "from the included credentials" in text:
+        return NO_CREDENTIAL
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return f"the Azure credential could not get a token for Log Analytics: {_safe_text(first, 200)}"
+
+
+class ExplainedCredential:
+    """Wraps a ``TokenCredential``: a failure to get a token becomes a one-line ``QueryError``."""
+
+    def __init__(self, inner: TokenCredential) -> None:
+        self._inner = inner
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        try:
+            return self._inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError as error:
+            raise QueryError(credential_problem(error)) from None
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if callable(close):
+            close()
 
 
 def make_logs_client(
