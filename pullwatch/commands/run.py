@@ -12,14 +12,17 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from notifiers.console import ConsoleNotifier, DryRunNotifier
+from pullwatch.commands.scan import add_row_defaults
 from pullwatch.commands.verify import add_resources_option
 from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
+from pullwatch.durations import parse_moment
 from pullwatch.errors import SettingsError
 from pullwatch.fetch.filesource import FileSource
 from pullwatch.ledger.stores import FileStore
@@ -42,10 +45,19 @@ def register(subparsers: Any) -> None:
         help="run one tick: query, classify, decide, notify, remember",
         description="Run one pullwatch tick with the configured settings (environment).",
     )
-    run.add_argument("--from-file", metavar="PATH", help="read an exported query result")
+    run.add_argument(
+        "--from-file",
+        metavar="PATH",
+        help="read a log export (any format `scan --from-file` reads) instead of Log Analytics",
+    )
     run.add_argument("--ledger", metavar="PATH", help="ledger file (default: settings)")
     run.add_argument("--dry-run", action="store_true", help="print JSON lines, post nothing")
-    run.add_argument("--now", metavar="ISO-8601", help="the tick's clock (default: now, UTC)")
+    run.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="the tick's clock (default: now, UTC; with --from-file the newest row's time)",
+    )
+    add_row_defaults(run)
     add_resources_option(run)
     run.set_defaults(func=run_command)
     demo = subparsers.add_parser(
@@ -61,14 +73,12 @@ def parse_now(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise SettingsError(f"--now {text[:40]!r} is not an ISO-8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(text)
+    except ValueError as error:
+        raise SettingsError(f"--now: {error}") from None
 
 
 def run_command(args: argparse.Namespace) -> int:
-    now = parse_now(args.now)
     notifiers = (DryRunNotifier(sys.stdout),) if args.dry_run else None
     components = build_components(
         os.environ,
@@ -77,7 +87,33 @@ def run_command(args: argparse.Namespace) -> int:
         notifiers=notifiers,
         resources=args.resources,
     )
+    if isinstance(components.source, FileSource):
+        files = FileSource(
+            components.source.path,
+            components.source.lookback,
+            app=args.app,
+            revision=args.revision,
+            environment=args.environment,
+        )
+        components = replace(components, source=files)
+        if args.now is None:
+            latest = files.latest_time()
+            now = latest or datetime.now(UTC)
+            print(
+                f"pullwatch: no --now given: the tick's clock is the newest row's time, "
+                f"{now:%Y-%m-%dT%H:%M:%SZ}" + ("" if latest else " (the file has no rows: now)"),
+                file=sys.stderr,
+            )
+        else:
+            now = parse_now(args.now)
+    elif args.app or args.revision or args.environment:
+        raise SettingsError("--app, --revision and --environment go with --from-file")
+    else:
+        now = parse_now(args.now)
     summary = run_components(components, now)
+    if isinstance(components.source, FileSource):
+        for warning in components.source.warnings:
+            print(f"pullwatch: warning: {warning}", file=sys.stderr)
     print(summary.line(), file=sys.stderr)
     return 0
 

@@ -1,8 +1,12 @@
 """``pullwatch query`` prints the KQL; ``pullwatch scan`` lists failing revisions with causes.
 
 ``scan`` reads Log Analytics (``--workspace``, else ``PULLWATCH_WORKSPACE_IDS``; network) or an
-export file (``--from-file``; disk), classifies each revision with ``observe()`` and prints one line
-per failing revision. A summary (rows returned versus rows matched) goes to stderr.
+export file of any supported format (``--from-file``; disk, see ``pullwatch.fetch.exports``),
+classifies each revision with ``observe()`` and prints a table: one row per failing revision
+(environment, app, revision, cause, pull attempts, first and last seen, image), then, apart, the
+revisions that recovered (a success after their last failure), which are not counted as
+failing. ``--json`` prints one object per revision instead. A summary (what was read, rows
+returned versus rows matched) goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pullwatch.commands.verify import (
     verification_record,
 )
 from pullwatch.decide.observe import RevisionObservation, observe
-from pullwatch.durations import parse_duration
+from pullwatch.durations import parse_duration, parse_moment
 from pullwatch.errors import SettingsError
 from pullwatch.fetch.filesource import FileSource
 from pullwatch.fetch.logquery import LogAnalyticsSource, build_query
@@ -66,9 +70,10 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--from-file",
         metavar="PATH",
-        help="an export: az monitor log-analytics query -o json output, or the REST "
-        '{"tables": [...]} document',
+        help="an export: az monitor log-analytics query -o json, the query API's "
+        '{"tables": [...]}, az containerapp logs show --format json, or the Logs blade\'s CSV',
     )
+    add_row_defaults(scan)
     scan.add_argument(
         "--since", type=_duration, default=timedelta(hours=24), help="lookback (default 24h)"
     )
@@ -80,6 +85,15 @@ def register(subparsers: Any) -> None:
     scan.add_argument("--json", action="store_true", help="one JSON object per line")
     add_resources_option(scan)
     scan.set_defaults(func=run_scan)
+
+
+def add_row_defaults(parser: argparse.ArgumentParser) -> None:
+    """``--app``, ``--revision``, ``--environment``: for export rows that name none."""
+    parser.add_argument(
+        "--app", help="app name for rows that carry none (az containerapp logs show output)"
+    )
+    parser.add_argument("--revision", help="revision name for rows that carry none")
+    parser.add_argument("--environment", help="environment name for rows that carry none")
 
 
 def _duration(text: str) -> timedelta:
@@ -94,10 +108,9 @@ def _duration(text: str) -> timedelta:
 
 def _moment(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text[:40]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run_query(args: argparse.Namespace) -> int:
@@ -116,11 +129,20 @@ def run_query(args: argparse.Namespace) -> int:
 
 def run_scan(args: argparse.Namespace) -> int:
     source: FailureSource
+    read = ""
     if args.from_file:
-        files = FileSource(args.from_file, args.since)
+        files = FileSource(
+            args.from_file,
+            args.since,
+            app=args.app,
+            revision=args.revision,
+            environment=args.environment,
+        )
         now = args.now or files.latest_time() or datetime.now(UTC)
         source = files
     else:
+        if args.app or args.revision or args.environment:
+            raise SettingsError("--app, --revision and --environment go with --from-file")
         settings = load_settings(os.environ)
         workspaces = tuple(args.workspace or settings.workspace_ids)
         if not workspaces:
@@ -134,9 +156,14 @@ def run_scan(args: argparse.Namespace) -> int:
         now = args.now or datetime.now(UTC)
     snapshot = load_resources(getattr(args, "resources", None))
     result = source.fetch(watermark=None, now=now)
-    failing = [o for o in observe(result.groups) if o.failing]
-    for observation in failing:
-        verification = None
+    if isinstance(source, FileSource):
+        read = f"read {source.path} as {source.description}; "
+    records: list[dict[str, Any]] = []
+    checked: list[tuple[dict[str, Any], list[str]]] = []
+    for observation in observe(result.groups):
+        if not observation.failing:
+            continue
+        record = scan_record(observation)
         diagnosis = observation.diagnosis
         if snapshot is not None and diagnosis and diagnosis.cause.value in VERIFIED_CAUSES:
             verification = check_diagnosis(
@@ -148,17 +175,23 @@ def run_scan(args: argparse.Namespace) -> int:
                 last_failure=observation.last_failure,
                 now=now,
             )
-        if args.json:
-            record = scan_record(observation)
-            if verification is not None:
-                record.update(verification_record(verification))
+            checked.append((record, verification_lines(verification)))
+            record.update(verification_record(verification))
+        records.append(record)
+    failing = [r for r in records if not r["recovered"]]
+    recovered = [r for r in records if r["recovered"]]
+    if args.json:
+        for record in records:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            sys.stdout.write(scan_line(observation) + "\n")
-            if verification is not None:
-                for line in verification_lines(verification):
-                    sys.stdout.write(_printable(line) + "\n")
-    sys.stderr.write(summary(result, len(failing)) + "\n")
+    else:
+        sys.stdout.write(scan_table(failing, recovered))
+        if checked:
+            sys.stdout.write("\nchecked against the configuration (--resources):\n")
+        for record, lines in checked:
+            sys.stdout.write(_printable(f"{record['app']} · {record['revision']}") + "\n")
+            for line in lines:
+                sys.stdout.write(_printable(line) + "\n")
+    sys.stderr.write(summary(result, len(failing), len(recovered), read, now) + "\n")
     for warning in result.warnings:
         sys.stderr.write(f"pullwatch: warning: {warning}\n")
     return 0
@@ -173,7 +206,7 @@ def _printable(text: str) -> str:
 
 
 def scan_record(observation: RevisionObservation) -> dict[str, Any]:
-    """The JSON form of one failing revision."""
+    """The JSON form of one failing revision (``recovered``: a success after its last failure)."""
     diagnosis = observation.diagnosis
     recovered = (
         observation.last_success is not None
@@ -196,22 +229,62 @@ def scan_record(observation: RevisionObservation) -> dict[str, Any]:
     }
 
 
-def scan_line(observation: RevisionObservation) -> str:
-    """``app  revision  cause  count=N  first=..  last=..  image=..`` (and recovery, if any)."""
-    record = scan_record(observation)
-    line = (
-        f"{record['app']}  {record['revision']}  {record['cause']}  count={record['count']}  "
-        f"first={record['first_seen']}  last={record['last_seen']}  "
-        f"image={record['image'] or '-'}"
-    )
-    if record["recovered"]:
-        line += f"  recovered={record['last_success']}"
-    return _printable(line)
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ENVIRONMENT", "environment"),
+    ("APP", "app"),
+    ("REVISION", "revision"),
+    ("CAUSE", "cause"),
+    ("ATTEMPTS", "count"),
+    ("FIRST SEEN (UTC)", "first_seen"),
+    ("LAST SEEN (UTC)", "last_seen"),
+)
 
 
-def summary(result: FetchResult, failing: int) -> str:
+def _cell(record: dict[str, Any], key: str) -> str:
+    value = record.get(key)
+    if value is None or value == "":
+        return "-"
+    if key in ("first_seen", "last_seen", "last_success"):
+        return str(value).replace("T", " ").rstrip("Z")
+    return _printable(str(value))
+
+
+def _table(records: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[str]:
+    header = [title for title, _ in columns] + ["IMAGE"]
+    rows = [[_cell(r, key) for _, key in columns] + [_cell(r, "image")] for r in records]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    numeric = {i for i, (_, key) in enumerate(columns) if key == "count"}
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def scan_table(failing: list[dict[str, Any]], recovered: list[dict[str, Any]]) -> str:
+    """The failing revisions as a table with a header; the recovered ones in a table of their own."""
+    lines: list[str] = []
+    if failing:
+        lines.extend(_table(failing, COLUMNS))
+    else:
+        lines.append("no failing revisions")
+    if recovered:
+        lines.append("")
+        lines.append("recovered (pulled or started after their last failure; not failing):")
+        lines.extend(_table(recovered, (*COLUMNS, ("RECOVERED (UTC)", "last_success"))))
+    return "\n".join(lines) + "\n"
+
+
+def summary(
+    result: FetchResult, failing: int, recovered: int, read: str = "", now: datetime | None = None
+) -> str:
     state = " (partial)" if result.partial else ""
+    until = f" up to {_time(now)}" if now else ""
     return (
-        f"# {failing} failing revision(s){state}; {len(result.groups)} rows returned for "
-        f"{result.rows_matched} rows matched"
+        f"# {read}{failing} failing revision(s){state}, {recovered} recovered{until}; "
+        f"{len(result.groups)} rows returned for {result.rows_matched} rows matched"
     )

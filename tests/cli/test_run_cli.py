@@ -71,3 +71,28 @@ def test_demo_shows_three_ticks_nothing_repeats_and_a_resolution(tmp_path: Path)
     assert "🔴" not in tick2 and "nothing new" in tick2
     assert tick3.count("✅ Resolved") == 1 and "orders-api--0000007" in tick3
     assert "🔴" not in tick3
+
+
+def test_from_file_without_now_uses_the_newest_row_and_says_so(tmp_path: Path) -> None:
+    ledger = str(tmp_path / "l.json")
+    result = pullwatch("run", "--from-file", str(SAMPLE), "--ledger", ledger, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "pullwatch: no --now given: the tick's clock is the newest row's time, "
+        "2026-11-29T08:58:58Z" in result.stderr
+    )
+    assert {json.loads(line)["app"] for line in result.stdout.splitlines()} >= {"orders-api"}
+
+
+def test_rows_after_now_are_ignored(tmp_path: Path) -> None:
+    """``--now`` before a revision's first failure: that revision does not exist yet."""
+    ledger = str(tmp_path / "l.json")
+    early = pullwatch(
+        "run", "--from-file", str(SAMPLE), "--ledger", ledger, "--dry-run",
+        "--now", "2026-11-29T08:13:00Z",
+    )  # fmt: skip
+    assert early.returncode == 0, early.stderr
+    apps = {json.loads(line)["app"] for line in early.stdout.splitlines()}
+    assert "orders-api" in apps  # failing since 08:02
+    assert "reports" not in apps  # first failure at 08:40, after --now
+    assert "row(s) after 2026-11-29T08:13:00Z (the tick's now) were left out" in early.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,24 +19,68 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_scan_prints_one_line_per_failing_revision(capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_prints_a_table_with_a_header_and_the_recovered_apart(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["scan", "--from-file", str(LEGACY_SAMPLE)]) == 0
     out, err = capsys.readouterr()
-    lines = out.splitlines()
-    assert len(lines) == 8
-    orders = next(line for line in lines if line.startswith("orders-api  orders-api--0000007  "))
-    assert "  image-not-found  count=" in orders
-    assert "first=2026-11-29T08:" in orders and "last=2026-11-29T08:" in orders
-    assert orders.endswith("image=acrpullwatchprod.azurecr.io/orders-api:1.4.3")
-    checkout = next(line for line in lines if " checkout--0000021 " in line)
-    assert "network-timeout" in checkout and "recovered=2026-11-29T08:3" in checkout
-    assert not [line for line in lines if "web-frontend" in line or "billing-worker" in line]
-    assert "8 failing revision(s); 17 rows returned for 684 rows matched" in err
+    failing, recovered = out.split("\n\n")
+    header, *rows = failing.splitlines()
+    assert header.split() == [
+        "ENVIRONMENT", "APP", "REVISION", "CAUSE", "ATTEMPTS", "FIRST", "SEEN", "(UTC)",
+        "LAST", "SEEN", "(UTC)", "IMAGE",
+    ]  # fmt: skip
+    assert len(rows) == 7
+    orders = next(row.split() for row in rows if " orders-api--0000007 " in row)
+    assert orders[:5] == [
+        "cae-prod-weu",
+        "orders-api",
+        "orders-api--0000007",
+        "image-not-found",
+        "391",
+    ]
+    assert orders[5:9] == ["2026-11-29", "08:02:31", "2026-11-29", "08:58:58"]
+    assert orders[-1] == "acrpullwatchprod.azurecr.io/orders-api:1.4.3"
+    stage = [row for row in rows if row.startswith("cae-stage-weu ")]
+    assert stage and all("checkout" not in row for row in rows)  # recovered: not failing
+    assert recovered.splitlines()[0].startswith("recovered (")
+    assert "RECOVERED (UTC)" in recovered.splitlines()[1]
+    [checkout] = recovered.splitlines()[2:]
+    assert "network-timeout" in checkout and "2026-11-29 08:32:18" in checkout
+    assert not [row for row in rows if "web-frontend" in row or "billing-worker" in row]
+    assert "7 failing revision(s), 1 recovered up to 2026-11-29T08:58:58Z" in err
+    assert "17 rows returned for 684 rows matched" in err
+    assert f"read {LEGACY_SAMPLE} as az monitor log-analytics query -o json" in err
+
+
+def test_the_same_revision_name_in_two_environments_reads_apart(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rows = [
+        {
+            "TimeGenerated": "2026-11-29T08:00:00Z",
+            "EnvironmentName": environment,
+            "ContainerAppName": "api",
+            "RevisionName": "api--0000001",
+            "Log": 'Failed to pull image "acr.azurecr.io/api:1": not found',
+            "Reason": "Failed",
+        }
+        for environment in ("cae-staging", "cae-production")
+    ]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(rows), "utf-8")
+    assert main(["scan", "--from-file", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["cae-production", "cae-staging"]
 
 
 def test_scan_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", "--from-file", str(RESOURCE_SAMPLE), "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["scan", "--from-file", str(LEGACY_SAMPLE), "--json"]) == 0
+    legacy = {r["revision"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert legacy["checkout--0000021"]["recovered"] is True  # listed, marked recovered
+    assert legacy["orders-api--0000007"]["recovered"] is False
     by_revision = {r["revision"]: r for r in records}
     assert by_revision["edge-proxy--0000001"]["cause"] == "rate-limited"
     assert by_revision["edge-proxy--0000001"]["image"] == "docker.io/library/nginx:1.27"
