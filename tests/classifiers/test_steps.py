@@ -134,7 +134,7 @@ def all_rendered() -> Iterator[tuple[str, RemediationStep]]:
 
 def seed_steps() -> list[tuple[str, dict[str, Any]]]:
     messages = "\n".join(message for _, message, _, _ in SEED_CASES)
-    result = pullwatch("classify", "--json", stdin=messages + "\n")
+    result = pullwatch("classify", "--json", "--all", stdin=messages + "\n")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(SEED_CASES)
