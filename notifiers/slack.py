@@ -3,7 +3,9 @@
 Slack answers ``200`` with the body ``ok``; any other 2xx answer is a failure. Untrusted text is
 escaped (``& < >``, which also disarms ``<!channel>`` and ``<@U…>`` mentions) and broadcast words
 such as ``@here`` are neutralised; commands and the sample go into code blocks. Every text is cut
-to Block Kit's limits (50 blocks, 3000 characters per section, 150 per header, 10 fields).
+to Block Kit's limits (50 blocks, 3000 characters per section, 150 per header, 10 fields). A
+digest is grouped by cause and split into as many messages as it takes
+(``render_digest_messages``), each saying which revisions it lists.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from notifiers.base import (
     HEADLINES,
     ICONS,
     OTHER_STEPS_HEADING,
+    CauseGroup,
+    DigestPage,
+    cause_groups,
     check_lines,
     digest_headline,
+    digest_order,
+    digest_subtitle,
+    fix_label,
+    more_note,
+    page_note,
     pulls,
 )
 from notifiers.delivery import Reply, WebhookChannel
@@ -62,7 +72,12 @@ class SlackNotifier(WebhookChannel):
         return render_message(alert)
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
-        return render_digest_message(alerts)
+        return render_digest_messages(alerts)[0].payload
+
+    def render_digest_pages(
+        self, alerts: Sequence[Alert], *, links: Sequence[Link] = (), see_all: str | None = None
+    ) -> list[DigestPage]:
+        return render_digest_messages(alerts, links=links, see_all=see_all)
 
 
 def render_message(alert: Alert) -> dict[str, Any]:
@@ -131,37 +146,97 @@ def render_message(alert: Alert) -> dict[str, Any]:
     return _message(_fallback(alert), blocks)
 
 
-def render_digest_message(alerts: Sequence[Alert]) -> dict[str, Any]:
-    """One payload listing many revisions with cause, count and last seen."""
+MAX_DIGEST_LINES = 150  # revisions per message at most, however short their lines
+
+
+def render_digest_messages(
+    alerts: Sequence[Alert], *, links: Sequence[Link] = (), see_all: str | None = None
+) -> list[DigestPage]:
+    """The digest as messages grouped by cause, each within Block Kit's limits; together they
+    list every revision once (a message lists as many as fit, the next goes on)."""
+    groups = cause_groups(alerts)
+    order = digest_order(groups)
+    pages: list[DigestPage] = []
+    start = 0
+    while start < len(order) or not pages:
+        payload, shown = _digest_page(alerts, groups, order, start, links, see_all)
+        pages.append(DigestPage(payload, tuple(index for _, index in order[start : start + shown])))
+        start += max(shown, 1)
+    return pages
+
+
+def _digest_line(alert: Alert) -> str:
+    return (
+        f"• *{slack_text(alert.app, 100)}* `{slack_inline_code(alert.revision, 100)}` "
+        f"({slack_text(alert.environment, 80)}) — {pulls(alert.count)} · "
+        f"last {format_time(alert.last_seen)}"
+    )
+
+
+def _digest_page(
+    alerts: Sequence[Alert],
+    groups: Sequence[CauseGroup],
+    order: Sequence[tuple[CauseGroup, int]],
+    start: int,
+    links: Sequence[Link],
+    see_all: str | None,
+) -> tuple[dict[str, Any], int]:
+    """One message from ``order[start:]``: the payload and how many revisions it lists."""
     failing = any(a.kind is not AlertKind.RESOLVED for a in alerts)
     headline = digest_headline(alerts)
-    blocks: list[dict[str, Any]] = [_header(f"{'🔴' if failing else '✅'} {headline}")]
-    room = MAX_BLOCKS - 2  # keep one block for the "…and N more" context
+    room = MAX_BLOCKS - 4  # header, subtitle, and two footer blocks
+    blocks: list[dict[str, Any]] = []
     lines: list[str] = []
     shown = 0
-    for alert in alerts:
-        status = (
-            "✅ resolved"
-            if alert.kind is AlertKind.RESOLVED
-            else slack_text(alert.headline_cause, 200)
-        )
-        line = (
-            f"• *{slack_text(alert.app, 100)}* `{slack_inline_code(alert.revision, 100)}` "
-            f"({slack_text(alert.environment, 80)}) — {status} · {pulls(alert.count)} · "
-            f"last {format_time(alert.last_seen)}"
-        )
-        if utf16_len("\n".join([*lines, line])) > MAX_SECTION_TEXT:
-            if len(blocks) >= room:
-                break
+    current: CauseGroup | None = None
+
+    def flush() -> None:
+        if lines:
             blocks.append(_section("\n".join(lines)))
-            lines = []
+            lines.clear()
+
+    for group, index in order[start : start + MAX_DIGEST_LINES]:
+        if group is not current:
+            flush()
+            if len(blocks) + 2 > room:
+                break
+            current = group
+            continued = group.members[0] != index
+            size = f"{group.size} revision{'' if group.size == 1 else 's'}"
+            text = f"*{'✅ ' if group.resolved else ''}{slack_text(group.title, 200)}* · {size}"
+            text += " (continued)" if continued else ""
+            if group.command and not continued:
+                text += f"\n_{slack_text(fix_label(group), 200)}_"
+                text += f"\n```{slack_code(group.command, MAX_SECTION_TEXT - 600)}```"
+            blocks.append(_section(text))
+        line = _digest_line(alerts[index])
+        if utf16_len("\n".join([*lines, line])) > MAX_SECTION_TEXT:
+            flush()
+        if not lines and len(blocks) + 1 > room:
+            break
         lines.append(line)
         shown += 1
-    if lines:
-        blocks.append(_section("\n".join(lines)))
-    if shown < len(alerts):
-        blocks.append(_context(f"…and {len(alerts) - shown} more revision(s)"))
-    return _message(slack_text(headline, MAX_FALLBACK_TEXT), blocks)
+    flush()
+    total = len(order)
+    paged = start > 0 or start + shown < total
+    subtitle = digest_subtitle(alerts, groups)
+    if paged:
+        subtitle += " · " + page_note(start, shown, total)
+    head = [
+        _header(f"{'🔴' if failing else '✅'} {headline}"),
+        _context(slack_text(subtitle, 1000)),
+    ]
+    footer = []
+    rest = total - start - shown
+    if rest > 0:
+        footer.append(more_note(rest))
+    if paged and see_all:
+        footer.append(f"Every failing revision: `{slack_inline_code(see_all, 200)}`")
+    link_text = _links(links)
+    if link_text:
+        footer.append(link_text)
+    tail = [_context(" · ".join(footer))] if footer else []
+    return _message(slack_text(headline, MAX_FALLBACK_TEXT), head + blocks + tail), shown
 
 
 # --- blocks ----------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ kept from adding markup: TextBlock and Fact text is markdown-escaped, and comman
 log line go into ``RichTextBlock``/``TextRun`` elements, which never parse markdown (so a command
 such as ``--assignee <principal-id>`` is shown, and copied, exactly). A message is limited to about
 28 KB: the serialized UTF-8 payload is measured and the card is trimmed (sample, steps, facts)
-until it fits.
+until it fits. A digest is grouped by cause (each section with the fix its revisions share)
+and split into as many cards as it takes (``render_digest_cards``); each card says which revisions
+it lists, so only those count as delivered when it is accepted.
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ from notifiers.base import (
     HEADLINES,
     ICONS,
     OTHER_STEPS_HEADING,
+    CauseGroup,
+    DigestPage,
+    cause_groups,
     check_lines,
     digest_headline,
+    digest_order,
+    digest_subtitle,
+    fix_label,
+    more_note,
+    page_note,
     pulls,
 )
 from notifiers.delivery import WebhookChannel, encode_json
@@ -33,7 +43,7 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_PAYLOAD_BYTES = 28_000  # Teams rejects messages over about 28 KB (serialized UTF-8 JSON)
 MAX_ACTIONS = 5  # the adaptivecards default host config allows 5 actions
-MAX_DIGEST_ROWS = 60
+MAX_DIGEST_ROWS = 150  # rows tried per card before measuring; fewer when they do not fit
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,12 @@ class TeamsNotifier(WebhookChannel):
         return render_card(alert)
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
-        return render_digest_card(alerts)
+        return render_digest_cards(alerts)[0].payload
+
+    def render_digest_pages(
+        self, alerts: Sequence[Alert], *, links: Sequence[Link] = (), see_all: str | None = None
+    ) -> list[DigestPage]:
+        return render_digest_cards(alerts, links=links, see_all=see_all)
 
 
 def render_card(alert: Alert, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
@@ -81,17 +96,33 @@ def render_card(alert: Alert, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str
     return envelope(_body(alert, _Room(0, 0, 0, 0, 0, 0, 200, 0)), [])  # titles and summary only
 
 
-def render_digest_card(
-    alerts: Sequence[Alert], *, max_bytes: int = MAX_PAYLOAD_BYTES
-) -> dict[str, Any]:
-    """One message listing many revisions (cause, count, last seen), within ``max_bytes``."""
-    rows = len(alerts)
-    shown = min(rows, MAX_DIGEST_ROWS)
-    while True:
-        payload = envelope(_digest_body(alerts, shown), [])
-        if len(encode_json(payload)) <= max_bytes or shown == 0:
-            return payload
-        shown = max(0, min(shown - 1, shown * 3 // 4))
+def render_digest_cards(
+    alerts: Sequence[Alert],
+    *,
+    links: Sequence[Link] = (),
+    see_all: str | None = None,
+    max_bytes: int = MAX_PAYLOAD_BYTES,
+) -> list[DigestPage]:
+    """The digest as cards grouped by cause, each within ``max_bytes``; together they list every
+    revision once (a card lists as many as fit, the next card goes on)."""
+    groups = cause_groups(alerts)
+    order = digest_order(groups)
+    pages: list[DigestPage] = []
+    start = 0
+    while start < len(order) or not pages:
+        count = min(len(order) - start, MAX_DIGEST_ROWS)
+        while True:
+            page = order[start : start + count]
+            payload = envelope(
+                _digest_body(alerts, groups, page, start, len(order), see_all),
+                _actions(links, MAX_ACTIONS),
+            )
+            if len(encode_json(payload)) <= max_bytes or count <= 1:
+                break
+            count = max(1, min(count - 1, count * 3 // 4))
+        pages.append(DigestPage(payload, tuple(index for _, index in page)))
+        start += max(count, 1)
+    return pages
 
 
 def envelope(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -238,8 +269,19 @@ def _actions(links: Sequence[Link], limit: int) -> list[dict[str, Any]]:
     return actions
 
 
-def _digest_body(alerts: Sequence[Alert], shown: int) -> list[dict[str, Any]]:
+def _digest_body(
+    alerts: Sequence[Alert],
+    groups: Sequence[CauseGroup],
+    page: Sequence[tuple[CauseGroup, int]],
+    start: int,
+    total: int,
+    see_all: str | None,
+) -> list[dict[str, Any]]:
     failing = any(a.kind is not AlertKind.RESOLVED for a in alerts)
+    paged = start > 0 or start + len(page) < total
+    subtitle = digest_subtitle(alerts, groups)
+    if paged:
+        subtitle += " · " + page_note(start, len(page), total)
     body: list[dict[str, Any]] = [
         {
             "type": "Container",
@@ -252,30 +294,35 @@ def _digest_body(alerts: Sequence[Alert], shown: int) -> list[dict[str, Any]]:
                     weight="Bolder",
                     color="Attention" if failing else "Good",
                 ),
-                _text(
-                    "One message for many revisions, to keep the channel readable.",
-                    isSubtle=True,
-                    spacing="None",
-                ),
+                _text(teams_text(subtitle, 300), isSubtle=True, spacing="None"),
             ],
         }
     ]
-    facts = []
-    for alert in alerts[:shown]:
-        status = (
-            "✅ resolved"
-            if alert.kind is AlertKind.RESOLVED
-            else teams_text(alert.headline_cause, 120)
-        )
-        facts.append(
-            {
-                "title": teams_text(f"{alert.app} · {alert.revision}", 120),
-                "value": f"{status} · {pulls(alert.count)} · last "
-                f"{format_time(alert.last_seen)} · {teams_text(alert.environment, 60)}",
-            }
-        )
-    if facts:
+    position = 0
+    while position < len(page):
+        group = page[position][0]
+        members = [index for g, index in page[position:] if g is group]
+        position += len(members)
+        continued = group.members[0] != members[0]
+        size = f"{group.size} revision{'' if group.size == 1 else 's'}"
+        heading = f"{'✅ ' if group.resolved else ''}{teams_text(group.title, 200)} · {size}"
+        body.append(_heading(heading + (" (continued)" if continued else "")))
+        if group.command and not continued:
+            body.append(_text(teams_text(fix_label(group), 200), spacing="Small", isSubtle=True))
+            body.append(_code(group.command, 1000))
+        facts = []
+        for index in members:
+            alert = alerts[index]
+            value = f"{teams_text(alert.environment, 60)} · {pulls(alert.count)} · last "
+            value += format_time(alert.last_seen)
+            facts.append(
+                {"title": teams_text(f"{alert.app} · {alert.revision}", 120), "value": value}
+            )
         body.append({"type": "FactSet", "facts": facts})
-    if len(alerts) > shown:
-        body.append(_text(f"…and {len(alerts) - shown} more revision(s)", isSubtle=True))
+    rest = total - start - len(page)
+    if rest > 0:
+        body.append(_text(more_note(rest), isSubtle=True, separator=True))
+    if paged and see_all:
+        body.append(_text("Every failing revision, from a terminal:", isSubtle=True))
+        body.append(_code(see_all, 200))
     return body

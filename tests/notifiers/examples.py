@@ -222,3 +222,36 @@ SINGLE = {
     "firing-check-failed": CHECK_FAILED,
     "firing-likely": LIKELY,
 }
+
+
+def _storm_alert(base: Alert, prefix: str, number: int, **values: str) -> Alert:
+    """``base`` for app ``<prefix>-<number>`` in one of two environments, its steps refilled."""
+    app = f"{prefix}-{number:03d}"
+    image = f"myacr.azurecr.io/{app}:2.0.{number % 3}"
+    return replace(
+        base,
+        app=app,
+        revision=f"{app}--0000{number % 7 + 1:03d}",
+        environment=("cae-shop-prod", "cae-shop-stage")[number % 2],
+        steps=catalog_steps(Cause(base.cause), app, image, **values),
+        image=image,
+        facts=(("Image", image), ("Registry", "myacr.azurecr.io")),
+        count=number % 40 + 1,
+    )
+
+
+# A 279-revision storm: four causes, shared and differing fix commands, two environments.
+STORM = (
+    *(_storm_alert(IMAGE_NOT_FOUND, "worker", n) for n in range(140)),
+    *(_storm_alert(REGISTRY_UNAUTHORIZED, "api", n) for n in range(90)),
+    *(_storm_alert(REGISTRY_FIREWALL, "edge", n, client_ip="20.61.4.17") for n in range(40)),
+    *(_storm_alert(RESOLVED, "cart", n) for n in range(9)),
+)
+STORM_LINK = Link(
+    "Every failing revision in Log Analytics",
+    "https://portal.azure.com/#blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/resourceId/"
+    "%2Fsubscriptions%2F00000000-0000-0000-0000-000000000000%2FresourceGroups%2Frg-monitor"
+    "%2Fproviders%2FMicrosoft.OperationalInsights%2Fworkspaces%2Flog-shop/source/"
+    "LogsBlade.AnalyticsShareLinkToQuery/q/H4sIAAAAAAAAA0tMSgUAVkiD3QMAAAA%3D/timespan/P7D",
+)
+SEE_ALL = "python -m pullwatch ledger show --firing"

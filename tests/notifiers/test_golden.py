@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from notifiers import Notifier, SlackNotifier, TeamsNotifier, WebhookNotifier, WebhookURL
+from notifiers.base import digest_pages
 from notifiers.delivery import encode_json
 from notifiers.endpoint import RoutingKey
 from notifiers.pagerduty import PagerDutyNotifier
@@ -23,7 +24,7 @@ from tests.notifiers.checks import (
     pagerduty_problems,
     validate_cards,
 )
-from tests.notifiers.examples import DIGEST, SINGLE
+from tests.notifiers.examples import DIGEST, SEE_ALL, SINGLE, STORM, STORM_LINK
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("PULLWATCH_REGEN_GOLDEN") == "1"
@@ -35,19 +36,31 @@ NOTIFIERS: dict[str, Notifier] = {
     "pagerduty": PagerDutyNotifier(RoutingKey("0" * 32), "pagerduty-1", events_url=_URL),
 }
 CASES = [*SINGLE, "digest"]
+# The first message of a 279-revision storm, for the services with message size limits.
+STORM_SERVICES = ("teams", "slack")
 
 
 def render(service: str, case: str) -> dict[str, Any]:
     notifier = NOTIFIERS[service]
-    return notifier.render_digest(DIGEST) if case == "digest" else notifier.render(SINGLE[case])
+    if case == "digest":
+        [page] = digest_pages(notifier, DIGEST, links=(STORM_LINK,), see_all=SEE_ALL)
+        return page.payload
+    if case == "digest-storm":
+        return digest_pages(notifier, STORM, links=(STORM_LINK,), see_all=SEE_ALL)[0].payload
+    return notifier.render(SINGLE[case])
+
+
+def cases_of(service: str) -> list[str]:
+    return [*CASES, "digest-storm"] if service in STORM_SERVICES else CASES
 
 
 def golden_path(service: str, case: str) -> Path:
     return GOLDEN / service / f"{case}.json"
 
 
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("service", sorted(NOTIFIERS))
+@pytest.mark.parametrize(
+    ("service", "case"), [(s, c) for s in sorted(NOTIFIERS) for c in cases_of(s)]
+)
 def test_payload_matches_golden_file(service: str, case: str) -> None:
     payload = render(service, case)
     path = golden_path(service, case)
@@ -59,13 +72,13 @@ def test_payload_matches_golden_file(service: str, case: str) -> None:
 
 
 def test_every_golden_file_is_produced_by_a_case() -> None:
-    expected = {golden_path(s, c) for s in NOTIFIERS for c in CASES}
+    expected = {golden_path(s, c) for s in NOTIFIERS for c in cases_of(s)}
     assert set(GOLDEN.glob("*/*.json")) == expected
 
 
 def test_teams_golden_cards_parse_without_any_event() -> None:
     paths = sorted((GOLDEN / "teams").glob("*.json"))
-    assert len(paths) == len(CASES)
+    assert len(paths) == len(cases_of("teams"))
     assert validate_cards(paths) == {str(p): [] for p in paths}
 
 
@@ -88,7 +101,7 @@ def test_card_validator_reports_problems(tmp_path: Path) -> None:
     assert problems[str(wrong_envelope)]
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", cases_of("teams"))
 def test_teams_envelope_and_size(case: str) -> None:
     message = render("teams", case)
     assert message["type"] == "message"
@@ -103,7 +116,7 @@ def test_teams_envelope_and_size(case: str) -> None:
     assert len(encode_json(message)) <= TEAMS_MAX_BYTES
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", cases_of("slack"))
 def test_slack_payload_within_block_kit_limits(case: str) -> None:
     assert block_kit_problems(render("slack", case)) == []
 

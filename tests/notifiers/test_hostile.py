@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from notifiers import Alert, AlertKind, Link, Step
 from notifiers.delivery import encode_json
-from notifiers.slack import render_digest_message, render_message
-from notifiers.teams import render_card, render_digest_card
+from notifiers.slack import render_digest_messages, render_message
+from notifiers.teams import render_card, render_digest_cards
 from notifiers.text import slack_text, teams_text
 from notifiers.webhook import MAX_SAMPLE, render_alert
 from tests.notifiers.checks import (
@@ -69,10 +69,13 @@ def test_slack_hostile_messages_stay_within_block_kit_limits() -> None:
         payload = render_message(alert)
         assert block_kit_problems(payload) == [], alert.kind
         assert not _CONTROL.search(_serialized(payload))
-    digest = render_digest_message([replace(HOSTILE, count=i) for i in range(300)])
-    assert block_kit_problems(digest) == []
-    assert len(digest["blocks"]) == 50
-    assert "more revision" in digest["blocks"][-1]["elements"][0]["text"]
+    pages = render_digest_messages([replace(HOSTILE, count=i) for i in range(300)])
+    assert len(pages) > 1
+    assert sorted(i for page in pages for i in page.shown) == list(range(300))
+    for page in pages:
+        assert block_kit_problems(page.payload) == []
+        assert not _CONTROL.search(_serialized(page.payload))
+    assert "more revision" in pages[0].payload["blocks"][-1]["elements"][0]["text"]
 
 
 def test_slack_links_only_http_and_whole() -> None:
@@ -83,7 +86,9 @@ def test_slack_links_only_http_and_whole() -> None:
 
 def test_teams_hostile_cards_fit_28_kb_and_parse(tmp_path: Path) -> None:
     messages = [render_card(alert) for alert in KINDS]
-    messages.append(render_digest_card([replace(HOSTILE, count=i) for i in range(300)]))
+    pages = render_digest_cards([replace(HOSTILE, count=i) for i in range(300)])
+    assert sorted(i for page in pages for i in page.shown) == list(range(300))
+    messages.extend(page.payload for page in pages)
     paths = []
     for i, message in enumerate(messages):
         assert len(encode_json(message)) <= TEAMS_MAX_BYTES
