@@ -49,6 +49,12 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "Log Analytics workspace ids (GUIDs), comma separated. Required to query Azure.",
     ),
     SettingSpec(
+        "PULLWATCH_WORKSPACE_RESOURCE_ID",
+        None,
+        "ARM id of the Log Analytics workspace (/subscriptions/.../workspaces/<name>), for "
+        "links that open its Logs blade with the failing revision's query (optional).",
+    ),
+    SettingSpec(
         "PULLWATCH_LOGS_ENDPOINT",
         "https://api.loganalytics.io/v1",
         "Log Analytics query endpoint (sovereign clouds: https://api.loganalytics.us/v1, "
@@ -188,6 +194,11 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
 
 SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTING_SPECS)
 _SPEC = {spec.name: spec for spec in SETTING_SPECS}
+_WORKSPACE_RESOURCE_ID = re.compile(
+    r"^/subscriptions/[^/\s]+/resourceGroups/[^/\s]+/providers/"
+    r"Microsoft\.OperationalInsights/workspaces/[^/\s]+/?$",
+    re.IGNORECASE,
+)
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" or "٣" are not counts
 MAX_COUNT = 100_000
 _KEYVAULT_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
@@ -234,6 +245,7 @@ class Settings:
     dry_run: bool = False
     subscription_id: str | None = None
     resource_group: str | None = None
+    workspace_resource_id: str | None = None
     azure_client_id: str | None = None
     verify: bool = False
     verify_budget: timedelta = timedelta(seconds=15)
@@ -306,6 +318,7 @@ def load_settings(
         dry_run=reader.boolean("PULLWATCH_DRY_RUN"),
         subscription_id=reader.optional("PULLWATCH_SUBSCRIPTION_ID"),
         resource_group=reader.optional("PULLWATCH_RESOURCE_GROUP"),
+        workspace_resource_id=reader.workspace_resource_id("PULLWATCH_WORKSPACE_RESOURCE_ID"),
         azure_client_id=reader.optional("AZURE_CLIENT_ID"),
         verify=reader.auto_boolean("PULLWATCH_VERIFY", auto=deployed),
         verify_budget=reader.duration("PULLWATCH_VERIFY_BUDGET", positive=True),
@@ -429,6 +442,17 @@ class _Reader:
         value = self.text(name)
         if not re.match(r"^https://[^/\s]+", value):
             raise SettingsError(f"{name} must be an https:// URL")
+        return value.rstrip("/")
+
+    def workspace_resource_id(self, name: str) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not _WORKSPACE_RESOURCE_ID.match(value):
+            raise SettingsError(
+                f"{name} must be a workspace's ARM id (/subscriptions/<id>/resourceGroups/<rg>/"
+                f"providers/Microsoft.OperationalInsights/workspaces/<name>), got {value[:80]!r}"
+            )
         return value.rstrip("/")
 
     def optional_https_url(self, name: str) -> str | None:

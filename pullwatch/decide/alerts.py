@@ -10,17 +10,16 @@ so reminders and resolutions can be sent after the revision's log lines are gone
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from classifiers import Diagnosis, RemediationStep
 from classifiers.remediation import fill_values
 from notifiers.alert import Alert, AlertKind, Link, Step
 from pullwatch.decide.observe import RevisionObservation
+from pullwatch.fetch.portal import BEFORE, logs_scope, revision_query, share_link, storm_query
 from pullwatch.ledger import Entry, Evidence
-
-if TYPE_CHECKING:
-    from pullwatch.settings import Settings
+from pullwatch.settings import Settings, TableMode
 
 SAMPLE_CHARS = 600
 PORTAL_URL = "https://portal.azure.com"
@@ -39,10 +38,17 @@ class AlertContext:
     subscription_id: str | None = None
     resource_group: str | None = None
     portal_url: str = PORTAL_URL
+    workspace_resource_id: str | None = None  # the Logs blade links open this workspace
+    table: TableMode = TableMode.AUTO  # which table(s) the links' queries read
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertContext:
-        return cls(subscription_id=settings.subscription_id, resource_group=settings.resource_group)
+        return cls(
+            subscription_id=settings.subscription_id,
+            resource_group=settings.resource_group,
+            workspace_resource_id=settings.workspace_resource_id,
+            table=settings.table,
+        )
 
 
 def evidence_from_observation(
@@ -103,13 +109,18 @@ def fill_steps(
 def links_of(
     observation: RevisionObservation, doc_url: str, context: AlertContext
 ) -> tuple[Link, ...]:
-    """The Container App in the Azure portal (when its resource id can be known) and the docs."""
+    """The Container App in the Azure portal (when its resource id can be known), the
+    revision's failures in the Logs blade (when a workspace or environment id is known), and the
+    docs."""
     links = []
     app_id = container_app_id(observation, context)
     if app_id:
         links.append(
             Link("Open the Container App in the Azure portal", portal_link(app_id, context))
         )
+    logs = logs_link(observation, context)
+    if logs:
+        links.append(Link(LOGS_LINK_LABEL, logs))
     if doc_url:
         links.append(Link("Troubleshooting image pull errors", doc_url))
     return tuple(links)
@@ -128,6 +139,39 @@ def container_app_id(observation: RevisionObservation, context: AlertContext) ->
             f"/providers/Microsoft.App/containerApps/{observation.app}"
         )
     return None
+
+
+LOGS_LINK_LABEL = "Show the failures in Log Analytics"
+STORM_LINK_LABEL = "Every failing revision in Log Analytics"
+
+
+def logs_link(observation: RevisionObservation, context: AlertContext) -> str | None:
+    """The Logs blade with this revision's failure rows queried (``pullwatch.fetch.portal``)."""
+    scope = logs_scope(context.workspace_resource_id, [observation.resource_id], context.table)
+    if scope is None or observation.first_failure is None:
+        return None
+    resource, table = scope
+    query = revision_query(
+        table,
+        environment=observation.environment,
+        app=observation.app,
+        revision=observation.revision,
+        since=observation.first_failure - BEFORE,
+    )
+    return share_link(context.portal_url, resource, query)
+
+
+def storm_link(
+    alerts: Sequence[Alert], context: AlertContext, resource_ids: Sequence[str] = ()
+) -> Link | None:
+    """The Logs blade with every failing revision since the earliest failure of ``alerts``."""
+    scope = logs_scope(context.workspace_resource_id, resource_ids, context.table)
+    starts = [a.first_seen for a in alerts if a.first_seen is not None]
+    if scope is None or not starts:
+        return None
+    resource, table = scope
+    query = storm_query(table, since=min(starts) - BEFORE)
+    return Link(STORM_LINK_LABEL, share_link(context.portal_url, resource, query))
 
 
 def portal_link(resource_id: str, context: AlertContext) -> str:
