@@ -6,7 +6,8 @@
     ├── ExportError          an exported query result (a file) cannot be read
     └── LedgerError          the alert ledger cannot be used
         ├── LedgerCorrupt    the stored document is unreadable (never silently reset)
-        └── LedgerConflict   another writer saved first (optimistic concurrency lost)
+        ├── LedgerConflict   another writer saved first (optimistic concurrency lost)
+        └── LedgerBusy       another run holds the ledger's lock or lease (names its age)
 
 Delivery failures are `notifiers.errors.DeliveryError` (notifiers know nothing of pullwatch).
 No message ever contains a webhook URL or a token.
@@ -41,3 +42,7 @@ class LedgerCorrupt(LedgerError):
 
 class LedgerConflict(LedgerError):
     """Another writer saved the ledger since it was loaded."""
+
+
+class LedgerBusy(LedgerError):
+    """Another run holds the ledger (file lock or blob lease) longer than we may wait."""

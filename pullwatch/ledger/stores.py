@@ -3,39 +3,56 @@
 Both stores implement ``LedgerStore``: ``load()`` returns the ledger and an opaque version
 (``None`` when no document exists yet) and ``save(ledger, version)`` writes only if the stored
 document is still that version (optimistic concurrency), else raises ``LedgerConflict``.
-A document that cannot be read raises ``LedgerCorrupt``; it is never silently replaced.
+A document that cannot be read raises ``LedgerCorrupt``; it is never silently replaced; one that
+cannot be written raises ``LedgerError`` naming the ledger and the cause (no space, permission).
 
-- ``FileStore``: version = SHA-256 of the file's bytes. ``save`` holds an exclusive ``flock`` on
-  ``<path>.lock`` while it checks the version and writes (temp file in the same directory,
-  fsync, ``os.replace``, fsync of the directory), so a crash leaves the old file intact.
-  ``with store.locked():`` holds the lock across load → save so two local runs never interleave.
+Both also hold the ledger for a whole tick with ``with store.locked():`` (load → last save), so
+two runs never interleave; a run that finds it taken waits up to ``wait`` seconds, then raises
+``LedgerBusy`` naming the ledger and how long the holder has had it.
+
+- ``FileStore``: version = SHA-256 of the file's bytes. ``locked()`` holds an exclusive ``flock``
+  on ``<path>.lock`` (which records the holder's pid and start); ``save`` writes a temp file in
+  the same directory, fsyncs it, ``os.replace``s it and fsyncs the directory, so a crash leaves
+  the old file intact (temp files a killed run left behind are removed by the next lock holder).
 - ``BlobStore``: one JSON blob; version = ETag; ``If-Match`` on save, create-only
   (``If-None-Match: *``) when there was no blob; the container is created if missing.
+  ``locked()`` holds a blob lease (``LEASE_SECONDS``, renewed in the background, released at the
+  end; a crashed run's lease simply expires). The first run creates the blob empty to lease it.
 
-``update_ledger(store, change)`` is the load → change → save loop with one retry on a conflict.
+``update_ledger(store, change)`` is the locked load → change → save loop with one retry on a
+conflict.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pullwatch.errors import LedgerConflict, LedgerError
+from pullwatch.errors import LedgerBusy, LedgerConflict, LedgerError
 from pullwatch.ledger import Ledger
 
 if TYPE_CHECKING:
-    from azure.storage.blob import ContainerClient
+    from azure.storage.blob import BlobLeaseClient, ContainerClient
 
     from pullwatch.settings import Settings
 
 log = logging.getLogger(__name__)
+
+LOCK_WAIT = 60.0  # seconds a run waits for another run's lock or lease before giving up
+LEASE_SECONDS = 15  # blob lease duration (15-60 s); renewed every third of it
+_POLL = 0.25
 
 
 class LedgerStore(Protocol):
@@ -51,16 +68,21 @@ class LedgerStore(Protocol):
         ...
 
 
+def holding(store: LedgerStore) -> contextlib.AbstractContextManager[Any]:
+    """``store.locked()`` when the store has one (both real stores do; test fakes may not)."""
+    locked = getattr(store, "locked", None)
+    return locked() if callable(locked) else contextlib.nullcontext()
+
+
 def update_ledger(
     store: LedgerStore, change: Callable[[Ledger], Ledger], *, attempts: int = 2
 ) -> Ledger:
     """Load, apply ``change``, save; on a conflict reload and apply again (``attempts`` in all).
 
-    Raises the last ``LedgerConflict`` when every attempt lost. A ``FileStore`` is locked across
-    the whole loop, so it never conflicts with another local run.
+    Raises the last ``LedgerConflict`` when every attempt lost. The store is locked (file lock or
+    blob lease) across the whole loop, so it never conflicts with a tick or another command.
     """
-    lock = store.locked() if isinstance(store, FileStore) else contextlib.nullcontext()
-    with lock:
+    with holding(store):
         for attempt in range(1, attempts + 1):
             ledger, version = store.load()
             changed = change(ledger)
@@ -69,16 +91,28 @@ def update_ledger(
             except LedgerConflict:
                 if attempt == attempts:
                     raise
-                log.info("ledger %s changed while updating; retrying", _where(store))
+                log.info("ledger %s changed while updating; retrying", where(store))
                 continue
             return changed
-    raise LedgerConflict(f"ledger {_where(store)}: no attempt made")  # pragma: no cover
+    raise LedgerConflict(f"ledger {where(store)}: no attempt made")  # pragma: no cover
 
 
-def _where(store: LedgerStore) -> str:
+def where(store: LedgerStore) -> str:
     """A store's ``describe()`` (both stores here have one; test fakes may not)."""
     describe = getattr(store, "describe", None)
     return str(describe()) if callable(describe) else type(store).__name__
+
+
+def _age(since: str | None) -> str:
+    """``for 42 s`` from an ISO time, or ``for an unknown time``."""
+    if not since:
+        return "for an unknown time"
+    try:
+        started = datetime.fromisoformat(since)
+    except ValueError:
+        return "for an unknown time"
+    seconds = max(0, int((datetime.now(UTC) - started).total_seconds()))
+    return f"for {seconds} s"
 
 
 # --- local file --------------------------------------------------------------------------------
@@ -87,9 +121,10 @@ def _where(store: LedgerStore) -> str:
 class FileStore:
     """The ledger as a local JSON file (the CLI's and ``make demo``'s default)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, wait: float = LOCK_WAIT) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.wait = wait
         self._lock_fd: int | None = None
 
     def describe(self) -> str:
@@ -104,6 +139,7 @@ class FileStore:
         fd = self._acquire()
         self._lock_fd = fd
         try:
+            self._remove_stale_temp_files()
             yield self
         finally:
             self._lock_fd = None
@@ -124,7 +160,12 @@ class FileStore:
                 raise LedgerConflict(
                     f"ledger file {self.path} was changed by another run since it was loaded"
                 )
-            self._write_atomically(data)
+            try:
+                self._write_atomically(data)
+            except OSError as error:
+                raise LedgerError(
+                    f"cannot write ledger file {self.path}: {_os_reason(error)}"
+                ) from None
         return _digest(data)
 
     def _read(self) -> bytes | None:
@@ -133,11 +174,14 @@ class FileStore:
         except FileNotFoundError:
             return None
         except OSError as error:
-            raise LedgerError(f"cannot read ledger file {self.path}: {error.strerror}") from None
+            raise LedgerError(f"cannot read ledger file {self.path}: {_os_reason(error)}") from None
+
+    def _temp_prefix(self) -> str:
+        return f".{self.path.name}."
 
     def _write_atomically(self, data: bytes) -> None:
         directory = self.path.parent
-        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        fd, temp_name = tempfile.mkstemp(prefix=self._temp_prefix(), suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -150,20 +194,58 @@ class FileStore:
             raise
         _fsync_directory(directory)
 
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of a run killed mid-write (only the lock holder writes, and we hold it)."""
+        with contextlib.suppress(OSError):
+            for stale in self.path.parent.glob(f"{self._temp_prefix()}*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+                    log.info("removed %s, left by a run that was killed while saving", stale.name)
+
     def _acquire(self) -> int:
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as error:
             raise LedgerError(
-                f"cannot create the ledger lock file {self.lock_path}: {error.strerror}"
+                f"cannot create the ledger lock file {self.lock_path}: {_os_reason(error)}"
             ) from None
+        deadline = time.monotonic() + self.wait
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LedgerBusy(
+                            f"ledger file {self.path} is in use by another run "
+                            f"({self._holder()}); gave up after waiting {self.wait:.0f} s"
+                        ) from None
+                    time.sleep(_POLL)
+            with contextlib.suppress(OSError):  # who holds it, for a waiting run's message
+                os.ftruncate(fd, 0)
+                os.pwrite(
+                    fd,
+                    json.dumps(
+                        {"pid": os.getpid(), "since": datetime.now(UTC).isoformat()}
+                    ).encode(),
+                    0,
+                )
         except BaseException:
             os.close(fd)
             raise
         return fd
+
+    def _holder(self) -> str:
+        try:
+            info = json.loads(self.lock_path.read_text() or "{}")
+        except (OSError, ValueError):
+            info = {}
+        if not isinstance(info, dict):
+            info = {}
+        pid = info.get("pid")
+        return f"pid {pid}, holding it {_age(info.get('since'))}" if pid else "holder unknown"
 
     @staticmethod
     def _release(fd: int) -> None:
@@ -171,6 +253,13 @@ class FileStore:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def _os_reason(error: OSError) -> str:
+    """``No space left on device (ENOSPC)``: the cause, without a path or a traceback."""
+    name = errno.errorcode.get(error.errno or 0, "")
+    text = error.strerror or type(error).__name__
+    return f"{text} ({name})" if name else text
 
 
 def _digest(data: bytes) -> str:
@@ -193,19 +282,42 @@ def _fsync_directory(directory: Path) -> None:
 # --- Azure Blob Storage ------------------------------------------------------------------------
 
 
-# The SDK's default (10 retries with back-off) can hold a tick for minutes when storage is
-# unreachable; a timer that runs every few minutes should fail sooner and try again next tick.
-CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 3, "connection_timeout": 10, "read_timeout": 30}
+# The SDK's default (3 retries waiting 15 s, 18 s, 24 s, timeouts of 20 s and 60 s) held a tick
+# for 88 s when storage did not answer; a timer that runs every few minutes should fail sooner
+# and try again next tick. Short back-offs, two retries, and per-call timeouts.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "retry_total": 2,
+    "initial_backoff": 1,
+    "increment_base": 2,
+    "random_jitter_range": 1,
+    "connection_timeout": 5,
+    "read_timeout": 15,
+}
+_HOLDER_KEY = "pullwatch_since"  # blob metadata: when the current lease holder took it
 
 
 class BlobStore:
-    """The ledger as one JSON blob, written with ``If-Match`` on its ETag."""
+    """The ledger as one JSON blob, written with ``If-Match`` on its ETag, under a lease."""
 
-    def __init__(self, container_client: ContainerClient, blob: str) -> None:
+    def __init__(
+        self,
+        container_client: ContainerClient,
+        blob: str,
+        *,
+        wait: float = LOCK_WAIT,
+        lease_seconds: int = LEASE_SECONDS,
+    ) -> None:
+        if not 15 <= lease_seconds <= 60:
+            raise ValueError("a blob lease lasts 15 to 60 seconds")
         self._container = container_client
         self._blob = container_client.get_blob_client(blob)
         self.container = str(container_client.container_name)
         self.blob = blob
+        self.wait = wait
+        self.lease_seconds = lease_seconds
+        self._lease: BlobLeaseClient | None = None
+        self._metadata: dict[str, str] = {}
+        self._renewer: _LeaseRenewer | None = None
 
     @classmethod
     def from_connection_string(
@@ -215,6 +327,9 @@ class BlobStore:
         timeouts; see ``CLIENT_OPTIONS`` for the defaults)."""
         from azure.storage.blob import ContainerClient
 
+        store_options = {
+            k: client_options.pop(k) for k in ("wait", "lease_seconds") if k in client_options
+        }
         options = {**CLIENT_OPTIONS, **client_options}
         try:
             client = ContainerClient.from_connection_string(connection_string, container, **options)
@@ -222,7 +337,7 @@ class BlobStore:
             raise LedgerError(
                 "PULLWATCH_LEDGER_CONNECTION_STRING is not a valid storage connection string"
             ) from None
-        return cls(client, blob)
+        return cls(client, blob, **store_options)
 
     @classmethod
     def from_account_url(
@@ -242,11 +357,44 @@ class BlobStore:
             credential = DefaultAzureCredential(
                 managed_identity_client_id=os.environ.get("AZURE_CLIENT_ID") or None
             )
+        store_options = {
+            k: client_options.pop(k) for k in ("wait", "lease_seconds") if k in client_options
+        }
         options = {**CLIENT_OPTIONS, **client_options}
-        return cls(ContainerClient(account_url, container, credential=credential, **options), blob)
+        return cls(
+            ContainerClient(account_url, container, credential=credential, **options),
+            blob,
+            **store_options,
+        )
 
     def describe(self) -> str:
         return f"blob {self.container}/{self.blob}"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[BlobStore]:
+        """Hold a lease on the blob across load → last save (re-entrant within this object)."""
+        if self._lease is not None:
+            yield self
+            return
+        self._create_if_missing()
+        lease = self._acquire_lease()
+        self._lease = lease
+        renewer = _LeaseRenewer(lease, self.lease_seconds / 3, self.describe())
+        self._renewer = renewer
+        try:
+            yield self
+        finally:
+            renewer.stop()
+            self._lease, self._renewer, self._metadata = None, None, {}
+            try:
+                lease.release()
+            except Exception as error:  # it expires by itself within LEASE_SECONDS
+                log.warning(
+                    "could not release the lease on ledger %s (%s); it expires within %d s",
+                    self.describe(),
+                    type(error).__name__,
+                    self.lease_seconds,
+                )
 
     def load(self) -> tuple[Ledger, str | None]:
         from azure.core.exceptions import ResourceNotFoundError
@@ -259,6 +407,8 @@ class BlobStore:
             return Ledger.empty(), None
         except Exception as error:
             raise _storage_error("read", self.describe(), error) from None
+        if not data:  # the empty blob the first run creates so that it can be leased
+            return Ledger.empty(), str(etag)
         return Ledger.from_json(data, source=f"ledger {self.describe()}"), str(etag)
 
     def save(self, ledger: Ledger, version: str | None) -> str:
@@ -270,12 +420,22 @@ class BlobStore:
         )
         from azure.storage.blob import ContentSettings
 
+        if self._renewer is not None and self._renewer.lost:
+            raise LedgerError(
+                f"lost the lease on ledger {self.describe()} (it could not be renewed); "
+                "not saving so that another run's work is not overwritten"
+            )
         data = ledger.to_json().encode("utf-8")
         settings = ContentSettings(content_type="application/json")
+        leased: dict[str, Any] = (
+            {"lease": self._lease, "metadata": self._metadata} if self._lease is not None else {}
+        )
         try:
             if version is None:
                 self._ensure_container()
-                result = self._blob.upload_blob(data, overwrite=False, content_settings=settings)
+                result = self._blob.upload_blob(
+                    data, overwrite=False, content_settings=settings, **leased
+                )
             else:
                 result = self._blob.upload_blob(
                     data,
@@ -283,6 +443,7 @@ class BlobStore:
                     etag=version,
                     match_condition=MatchConditions.IfNotModified,
                     content_settings=settings,
+                    **leased,
                 )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             raise LedgerConflict(
@@ -290,6 +451,11 @@ class BlobStore:
             ) from None
         except Exception as error:
             if getattr(error, "status_code", None) == 412:
+                code = str(getattr(error, "error_code", "") or "")
+                if "lease" in code.lower():
+                    raise LedgerError(
+                        f"ledger {self.describe()} is leased by another run ({code}); not saved"
+                    ) from None
                 raise LedgerConflict(
                     f"ledger {self.describe()} was changed by another writer since it was loaded"
                 ) from None
@@ -299,13 +465,111 @@ class BlobStore:
     def _ensure_container(self) -> None:
         from azure.core.exceptions import ResourceExistsError
 
-        with contextlib.suppress(ResourceExistsError):
+        try:
             self._container.create_container()
+        except ResourceExistsError:
+            pass
+        except Exception as error:
+            raise _storage_error("create the container of", self.describe(), error) from None
+
+    def _create_if_missing(self) -> None:
+        """A blob must exist to be leased: create it empty (create-only, so two first runs do
+        not race)."""
+        from azure.core.exceptions import ResourceExistsError
+
+        try:
+            if self._blob.exists():
+                return
+            self._ensure_container()
+            self._blob.upload_blob(b"", overwrite=False)
+        except ResourceExistsError:
+            return
+        except LedgerError:
+            raise
+        except Exception as error:
+            raise _storage_error("create", self.describe(), error) from None
+
+    def _acquire_lease(self) -> BlobLeaseClient:
+        from azure.core.exceptions import HttpResponseError
+        from azure.storage.blob import BlobLeaseClient
+
+        deadline = time.monotonic() + self.wait
+        while True:
+            lease = BlobLeaseClient(self._blob)
+            try:
+                lease.acquire(lease_duration=self.lease_seconds)
+            except HttpResponseError as error:
+                if error.status_code != 409:
+                    raise _storage_error("lease", self.describe(), error) from None
+                if time.monotonic() >= deadline:
+                    raise LedgerBusy(
+                        f"ledger {self.describe()} is in use by another run "
+                        f"(holding it {self._holder_age()}); gave up after waiting "
+                        f"{self.wait:.0f} s"
+                    ) from None
+                time.sleep(_POLL)
+                continue
+            except Exception as error:
+                raise _storage_error("lease", self.describe(), error) from None
+            self._metadata = {_HOLDER_KEY: datetime.now(UTC).isoformat()}
+            try:
+                self._blob.set_blob_metadata(self._metadata, lease=lease)
+            except Exception as error:
+                with contextlib.suppress(Exception):
+                    lease.release()
+                raise _storage_error("lease", self.describe(), error) from None
+            return lease
+
+    def _holder_age(self) -> str:
+        try:
+            metadata = self._blob.get_blob_properties().metadata or {}
+        except Exception:
+            return "for an unknown time"
+        return _age(metadata.get(_HOLDER_KEY))
+
+
+class _LeaseRenewer:
+    """Renews a blob lease every ``interval`` seconds in a daemon thread until stopped."""
+
+    def __init__(self, lease: BlobLeaseClient, interval: float, where: str) -> None:
+        self.lost = False
+        self._lease = lease
+        self._interval = interval
+        self._where = where
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ledger-lease", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.wait(self._interval):
+            try:
+                self._lease.renew()
+                failures = 0
+            except Exception as error:
+                failures += 1
+                log.warning(
+                    "could not renew the lease on ledger %s (%s)",
+                    self._where,
+                    type(error).__name__,
+                )
+                if failures >= 2:  # two missed renewals: the lease has run out
+                    self.lost = True
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._interval + 1)
 
 
 def _storage_error(verb: str, where: str, error: Exception) -> LedgerError:
     """A safe-to-print error: the status and error code, never a URL with a SAS or a key."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     if isinstance(error, ClientAuthenticationError):
         return LedgerError(
@@ -321,6 +585,11 @@ def _storage_error(verb: str, where: str, error: Exception) -> LedgerError:
                 "'Storage Blob Data Contributor' on the storage account)"
             )
         return LedgerError(f"cannot {verb} ledger {where}: HTTP {status} {code}".rstrip())
+    if isinstance(error, ServiceRequestError | ServiceResponseError):
+        return LedgerError(
+            f"cannot {verb} ledger {where}: the storage endpoint did not answer "
+            f"({type(error).__name__})"
+        )
     return LedgerError(f"cannot {verb} ledger {where}: {type(error).__name__}")
 
 

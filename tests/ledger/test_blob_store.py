@@ -1,13 +1,15 @@
-"""BlobStore against a real Azurite: round trip, ETag conflicts, first run, corrupt blob."""
+"""BlobStore against a real Azurite: round trip, ETag conflicts, first run, corrupt blob, lease."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 
 import pytest
-from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import BlobLeaseClient, BlobServiceClient, ContainerClient
 
-from pullwatch.errors import LedgerConflict, LedgerCorrupt, LedgerError
+from pullwatch.errors import LedgerBusy, LedgerConflict, LedgerCorrupt, LedgerError
 from pullwatch.ledger import Ledger, add_silence, with_watermark
 from pullwatch.ledger.stores import BlobStore, store_from_settings, update_ledger
 from pullwatch.settings import Settings
@@ -137,3 +139,91 @@ def test_unreachable_account_is_a_clear_error() -> None:
         store.load()
     assert "cannot read ledger blob pullwatch/ledger.json" in str(error.value)
     assert "AccountKey" not in str(error.value) and "Eby8" not in str(error.value)
+
+
+# --- the lease: one run at a time ------------------------------------------------------------
+
+
+def test_the_first_locked_run_creates_the_blob_empty_and_leases_it(azurite: AzuriteBlob) -> None:
+    store = _store(azurite)
+    with store.locked():
+        ledger, version = store.load()
+        assert ledger == Ledger.empty() and version is not None  # the empty, leased blob
+        properties = ContainerClient.from_connection_string(
+            azurite.connection_string, store.container
+        ).get_blob_client("ledger.json").get_blob_properties()
+        assert properties.lease.state == "leased" and properties.size == 0
+        store.save(_with_silence(ledger, "a"), version)
+    assert [s.app for s in store.load()[0].silences] == ["a"]
+    released = ContainerClient.from_connection_string(
+        azurite.connection_string, store.container
+    ).get_blob_client("ledger.json")
+    assert released.get_blob_properties().lease.state == "available"
+
+
+def test_a_second_run_waits_a_bounded_time_then_names_the_ledger_and_the_holder(
+    azurite: AzuriteBlob,
+) -> None:
+    holder = _store(azurite)
+    waiting = BlobStore.from_connection_string(
+        azurite.connection_string, holder.container, "ledger.json", wait=1.0
+    )
+    with holder.locked():
+        started = time.monotonic()
+        with pytest.raises(LedgerBusy) as busy, waiting.locked():
+            pass  # pragma: no cover - never entered
+        assert 1.0 <= time.monotonic() - started < 5
+    message = str(busy.value)
+    assert f"ledger blob {holder.container}/ledger.json is in use by another run" in message
+    assert re.search(r"holding it for \d+ s", message) and "AccountKey" not in message
+
+
+def test_a_waiting_run_gets_the_lease_when_the_holder_finishes(azurite: AzuriteBlob) -> None:
+    holder = _store(azurite)
+    holder.save(Ledger.empty(), None)
+    order: list[str] = []
+
+    def hold() -> None:
+        with holder.locked():
+            order.append("holder in")
+            time.sleep(0.8)
+            ledger, version = holder.load()
+            holder.save(_with_silence(ledger, "holder"), version)
+            order.append("holder out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    while not order:
+        time.sleep(0.01)
+    update_ledger(_store(azurite, holder.container), lambda ledger: _with_silence(ledger, "cli"))
+    order.append("cli done")
+    thread.join(timeout=30)
+    assert order == ["holder in", "holder out", "cli done"]
+    assert [s.app for s in holder.load()[0].silences] == ["holder", "cli"]  # nothing lost
+
+
+def test_a_writer_without_the_lease_cannot_overwrite_the_ledger(azurite: AzuriteBlob) -> None:
+    holder = _store(azurite)
+    holder.save(Ledger.empty(), None)
+    intruder = _store(azurite, holder.container)
+    with holder.locked():
+        ledger, version = intruder.load()
+        with pytest.raises(LedgerError, match="leased by another run"):
+            intruder.save(_with_silence(ledger, "intruder"), version)
+    assert holder.load()[0].silences == ()
+
+
+@pytest.mark.slow
+def test_a_lease_left_by_a_killed_run_expires_by_itself(azurite: AzuriteBlob) -> None:
+    crashed = _store(azurite)
+    crashed.save(Ledger.empty(), None)
+    BlobLeaseClient(crashed._blob).acquire(lease_duration=15)  # taken, never released or renewed
+    later = BlobStore.from_connection_string(
+        azurite.connection_string, crashed.container, "ledger.json", wait=30.0
+    )
+    started = time.monotonic()
+    with later.locked():
+        waited = time.monotonic() - started
+        ledger, version = later.load()
+        later.save(_with_silence(ledger, "after"), version)
+    assert 10 <= waited <= 20  # about the lease's 15 s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pullwatch.errors import LedgerConflict, LedgerCorrupt
+from pullwatch.errors import LedgerBusy, LedgerConflict, LedgerCorrupt, LedgerError
 from pullwatch.ledger import Ledger, add_silence, with_watermark
 from pullwatch.ledger.stores import FileStore, update_ledger
 
@@ -81,7 +82,7 @@ def test_failed_rename_leaves_the_old_ledger_and_no_temp_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(LedgerError, match=r"cannot write ledger file .*No space left on device"):
         store.save(_with_silence(Ledger.empty(), "new"), version)
     monkeypatch.undo()
     assert path.read_bytes() == before
@@ -176,3 +177,55 @@ def test_store_from_settings_chooses_file_or_blob(tmp_path: Path) -> None:
     assert blob_store.describe() == "blob pullwatch/ledger.json"
     overridden = store_from_settings(blob_settings, path=str(tmp_path / "x.json"))
     assert isinstance(overridden, FileStore)
+
+
+HOLD_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pullwatch.ledger.stores import FileStore
+
+    with FileStore(sys.argv[1]).locked():
+        print("locked", flush=True)
+        time.sleep(30)
+    """
+)
+
+
+def test_a_second_run_waits_a_bounded_time_then_names_the_ledger_and_the_holder(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.json"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        started = time.monotonic()
+        with pytest.raises(LedgerBusy) as busy, FileStore(path, wait=0.6).locked():
+            pass  # pragma: no cover - never entered
+        assert 0.6 <= time.monotonic() - started < 3
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert re.search(
+        rf"ledger file {re.escape(str(path))} is in use by another run \(pid {holder.pid}, "
+        r"holding it for \d+ s\); gave up after waiting 1 s",
+        str(busy.value),
+    )
+    with FileStore(path, wait=5).locked():  # the killed holder's lock went with it
+        pass
+
+
+def test_temp_files_of_a_killed_save_are_removed_by_the_next_lock_holder(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.json"
+    store = FileStore(path)
+    store.save(Ledger.empty(), None)
+    (tmp_path / ".ledger.json.k2j3h4.tmp").write_text("half a ledger")
+    (tmp_path / "unrelated.tmp").write_text("not ours")
+    with store.locked():
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ledger.json",
+        "ledger.json.lock",
+        "unrelated.tmp",
+    ]
