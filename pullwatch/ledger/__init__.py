@@ -3,19 +3,29 @@
 - ``document``: the ``Ledger`` (one versioned JSON document) and its watermark;
 - ``entries``: one ``Entry`` per failing revision with the evidence alerts are built from;
 - ``silences``: matchers that mute notifications until they expire;
-- ``outbox``: notifications owed to channels, with per-channel delivery state;
+- ``outbox``: notifications owed to channels, with per-channel delivery state and dead letters;
 - ``stores``: where the document lives (a locked local file, or a blob). The only module here
   that does I/O; everything else is pure, and this package's ``__init__`` does not import it.
 """
 
-from pullwatch.ledger.document import LEDGER_SCHEMA, Ledger, with_entry, with_watermark
+from pullwatch.ledger.document import (
+    LEDGER_SCHEMA,
+    Ledger,
+    with_entry,
+    with_last_tick,
+    with_watermark,
+)
 from pullwatch.ledger.entries import Entry, EntryState, Evidence
 from pullwatch.ledger.outbox import (
     ChannelDelivery,
+    DeliveryState,
     PendingNotification,
+    age_outbox,
     drop_channels_except,
+    due,
     enqueue,
     expire_outbox,
+    held,
     mark_delivered,
     mark_failed,
     pending,
@@ -31,6 +41,7 @@ from pullwatch.ledger.silences import (
 __all__ = [
     "LEDGER_SCHEMA",
     "ChannelDelivery",
+    "DeliveryState",
     "Entry",
     "EntryState",
     "Evidence",
@@ -39,14 +50,18 @@ __all__ = [
     "Silence",
     "active_silence",
     "add_silence",
+    "age_outbox",
     "drop_channels_except",
     "drop_expired_silences",
+    "due",
     "enqueue",
     "expire_outbox",
+    "held",
     "mark_delivered",
     "mark_failed",
     "pending",
     "remove_silence",
     "with_entry",
+    "with_last_tick",
     "with_watermark",
 ]

@@ -9,6 +9,10 @@ One ``Ledger`` holds:
 - ``silences``: matchers (globs on app, revision, environment; exact cause) with an expiry;
 - ``outbox``: notifications decided but not yet accepted by every channel, with per-channel
   delivery state, so an outage of one chat service loses nothing and resends nothing elsewhere;
+- ``dead_letters``: notifications given up on (refused too often, or never accepted within the
+  retention period), kept for ``ledger show`` for a while;
+- ``last_tick``: the clock of the last tick that saved (a clock going backwards or jumping far
+  ahead is reported, and never expires anything early);
 - ``watermark``: the ingestion-time watermark of the log query;
 - ``seq``: a counter for short, stable ids (``n12`` notifications, ``s3`` silences).
 
@@ -43,6 +47,8 @@ class Ledger:
     outbox: tuple[PendingNotification, ...] = ()
     watermark: datetime | None = None
     seq: int = 0
+    dead_letters: tuple[PendingNotification, ...] = ()
+    last_tick: datetime | None = None
 
     @classmethod
     def empty(cls) -> Ledger:
@@ -61,6 +67,8 @@ class Ledger:
             "entries": {key: self.entries[key].to_dict() for key in sorted(self.entries)},
             "silences": [s.to_dict() for s in self.silences],
             "outbox": [n.to_dict() for n in self.outbox],
+            "dead_letters": [n.to_dict() for n in self.dead_letters],
+            "last_tick": iso(self.last_tick),
         }
 
     def to_json(self) -> str:
@@ -97,6 +105,10 @@ class Ledger:
                 outbox=tuple(PendingNotification.from_dict(n) for n in data.get("outbox", [])),
                 watermark=opt_time(data.get("watermark")),
                 seq=int(data.get("seq", 0)),
+                dead_letters=tuple(
+                    PendingNotification.from_dict(n) for n in data.get("dead_letters", [])
+                ),
+                last_tick=opt_time(data.get("last_tick")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise LedgerCorrupt(
@@ -123,6 +135,11 @@ class Ledger:
 def with_watermark(ledger: Ledger, watermark: datetime | None) -> Ledger:
     """The ledger with its ingestion watermark set (call only after a complete tick)."""
     return replace(ledger, watermark=utc(watermark) if watermark else None)
+
+
+def with_last_tick(ledger: Ledger, now: datetime) -> Ledger:
+    """The ledger stamped with this tick's clock."""
+    return replace(ledger, last_tick=utc(now))
 
 
 def with_entry(ledger: Ledger, entry: Entry) -> Ledger:

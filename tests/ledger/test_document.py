@@ -41,7 +41,16 @@ def test_round_trip() -> None:
 
 def test_shape() -> None:
     data = json.loads(sample_ledger().to_json())
-    assert set(data) == {"schema", "watermark", "seq", "entries", "silences", "outbox"}
+    assert set(data) == {
+        "schema",
+        "watermark",
+        "seq",
+        "entries",
+        "silences",
+        "outbox",
+        "dead_letters",
+        "last_tick",
+    }
     entry = data["entries"]["prod-env/orders/orders--v7"]
     assert entry["state"] == "firing"
     assert entry["evidence"]["cause"] == "registry-unauthorized"
@@ -49,9 +58,13 @@ def test_shape() -> None:
     assert data["outbox"][0]["alert"]["schema"] == "pullwatch.alert/v1"
     assert data["outbox"][0]["deliveries"][0] == {
         "channel": "teams",
-        "delivered_at": None,
+        "state": "pending",
+        "done_at": None,
         "attempts": 1,
+        "refusals": 0,
         "last_error": "HTTP 429",
+        "not_before": None,
+        "superseded_by": None,
     }
     assert data["silences"][0]["id"] == "s2"
 
