@@ -8,11 +8,12 @@ environment mapping in. Errors name the setting and never echo a secret value.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from notifiers.base import CHANNEL_NAME_RULE, check_channel
 from notifiers.endpoint import (
@@ -154,9 +155,16 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "Longest time one message may spend on retries within a tick.",
     ),
     SettingSpec(
+        "PULLWATCH_TICK_BUDGET",
+        "4m",
+        "Longest time one tick may take (keep it below functionTimeout in host.json): channels "
+        "stop starting posts before it so that the final ledger save has time.",
+    ),
+    SettingSpec(
         "PULLWATCH_DRY_RUN",
         "false",
-        "true: print the messages instead of posting them (the ledger is still updated).",
+        "true: log or print the messages instead of posting them; the ledger marks them as "
+        "dry-run deliveries, so they are still posted once dry run is off.",
     ),
     SettingSpec(
         "PULLWATCH_SUBSCRIPTION_ID",
@@ -205,161 +213,6 @@ _KEYVAULT_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
 _WORKSPACE_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """One named channel: its service, where it posts, and (PagerDuty) its routing key."""
-
-    name: str  # "orders-teams", "teams-1", ...: shown in logs, the ledger and routes
-    service: str  # "teams" | "slack" | "webhook" | "pagerduty"
-    url: WebhookURL  # the webhook, or the PagerDuty events endpoint
-    routing_key: RoutingKey | None = None  # PagerDuty only (a secret, never shown)
-
-
-@dataclass(frozen=True)
-class Settings:
-    workspace_ids: tuple[str, ...] = ()
-    logs_endpoint: str = "https://api.loganalytics.io/v1"
-    table: TableMode = TableMode.AUTO
-    lookback: timedelta = timedelta(minutes=60)
-    schedule: str = "0 */5 * * * *"
-    repeat_interval: timedelta = timedelta(hours=4)
-    transient_grace: timedelta = timedelta(minutes=10)
-    transient_occurrences: int = 3
-    quiet_period: timedelta = timedelta(minutes=30)
-    retention: timedelta = timedelta(days=7)
-    digest_threshold: int = 5
-    ledger_account_url: str | None = None
-    ledger_connection_string: str | None = field(default=None, repr=False)
-    ledger_container: str = "pullwatch"
-    ledger_blob: str = "ledger.json"
-    ledger_path: str = ".pullwatch/ledger.json"
-    teams_webhooks: tuple[ChannelConfig, ...] = ()
-    slack_webhooks: tuple[ChannelConfig, ...] = ()
-    generic_webhooks: tuple[ChannelConfig, ...] = ()
-    pagerduty_channels: tuple[ChannelConfig, ...] = ()
-    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
-    routes: RoutingTable = field(default_factory=RoutingTable)
-    send_budget: timedelta = timedelta(seconds=60)
-    dry_run: bool = False
-    subscription_id: str | None = None
-    resource_group: str | None = None
-    workspace_resource_id: str | None = None
-    azure_client_id: str | None = None
-    verify: bool = False
-    verify_budget: timedelta = timedelta(seconds=15)
-    arm_endpoint: str = "https://management.azure.com"
-
-    @property
-    def channels(self) -> tuple[ChannelConfig, ...]:
-        """Every configured channel: Teams, Slack, generic webhooks, PagerDuty, in that order."""
-        return (
-            *self.teams_webhooks,
-            *self.slack_webhooks,
-            *self.generic_webhooks,
-            *self.pagerduty_channels,
-        )
-
-    @property
-    def has_notifier(self) -> bool:
-        return bool(self.channels)
-
-    @property
-    def uses_blob_ledger(self) -> bool:
-        return bool(self.ledger_account_url or self.ledger_connection_string)
-
-
-def load_settings(
-    environ: Mapping[str, str],
-    *,
-    require_workspace: bool = False,
-    require_notifier: bool = False,
-    deployed: bool = False,
-) -> Settings:
-    """Read settings from ``environ``; raise ``SettingsError`` naming the first bad setting.
-
-    ``deployed``: running in the Function (``PULLWATCH_VERIFY=auto`` then means true).
-
-    ``require_workspace``: a Log Analytics workspace must be configured (the Function).
-    ``require_notifier``: at least one webhook must be configured unless ``PULLWATCH_DRY_RUN``.
-    """
-    reader = _Reader(environ)
-    teams = reader.webhooks("PULLWATCH_TEAMS_WEBHOOK_URLS", "teams")
-    slack = reader.webhooks("PULLWATCH_SLACK_WEBHOOK_URLS", "slack")
-    generic = reader.webhooks("PULLWATCH_WEBHOOK_URLS", "webhook")
-    events_url = reader.events_url("PULLWATCH_PAGERDUTY_EVENTS_URL")
-    pagerduty = reader.routing_keys("PULLWATCH_PAGERDUTY_ROUTING_KEYS", events_url)
-    names = _unique_names((*teams, *slack, *generic, *pagerduty))
-    settings = Settings(
-        workspace_ids=reader.workspaces("PULLWATCH_WORKSPACE_IDS"),
-        logs_endpoint=reader.https_url("PULLWATCH_LOGS_ENDPOINT"),
-        table=reader.choice("PULLWATCH_TABLE", TableMode),
-        lookback=reader.duration("PULLWATCH_LOOKBACK", positive=True),
-        schedule=reader.schedule("PULLWATCH_SCHEDULE"),
-        repeat_interval=reader.duration("PULLWATCH_REPEAT_INTERVAL"),
-        transient_grace=reader.duration("PULLWATCH_TRANSIENT_GRACE"),
-        transient_occurrences=reader.integer("PULLWATCH_TRANSIENT_OCCURRENCES", minimum=1),
-        quiet_period=reader.duration("PULLWATCH_QUIET_PERIOD", positive=True),
-        retention=reader.duration("PULLWATCH_RETENTION", positive=True),
-        digest_threshold=reader.integer("PULLWATCH_DIGEST_THRESHOLD", minimum=1),
-        ledger_account_url=reader.optional_https_url("PULLWATCH_LEDGER_ACCOUNT_URL"),
-        ledger_connection_string=reader.optional("PULLWATCH_LEDGER_CONNECTION_STRING"),
-        ledger_container=reader.text("PULLWATCH_LEDGER_CONTAINER"),
-        ledger_blob=reader.text("PULLWATCH_LEDGER_BLOB"),
-        ledger_path=reader.text("PULLWATCH_LEDGER_PATH"),
-        teams_webhooks=teams,
-        slack_webhooks=slack,
-        generic_webhooks=generic,
-        pagerduty_channels=pagerduty,
-        pagerduty_events_url=events_url.secret(),
-        routes=reader.routes("PULLWATCH_ROUTES", names),
-        send_budget=reader.duration("PULLWATCH_SEND_BUDGET", positive=True),
-        dry_run=reader.boolean("PULLWATCH_DRY_RUN"),
-        subscription_id=reader.optional("PULLWATCH_SUBSCRIPTION_ID"),
-        resource_group=reader.optional("PULLWATCH_RESOURCE_GROUP"),
-        workspace_resource_id=reader.workspace_resource_id("PULLWATCH_WORKSPACE_RESOURCE_ID"),
-        azure_client_id=reader.optional("AZURE_CLIENT_ID"),
-        verify=reader.auto_boolean("PULLWATCH_VERIFY", auto=deployed),
-        verify_budget=reader.duration("PULLWATCH_VERIFY_BUDGET", positive=True),
-        arm_endpoint=reader.arm_url("PULLWATCH_ARM_ENDPOINT"),
-    )
-    if require_workspace and not settings.workspace_ids:
-        raise SettingsError(
-            "PULLWATCH_WORKSPACE_IDS is not set: give the Log Analytics workspace id (a GUID) "
-            "to read Container Apps system logs from"
-        )
-    if require_notifier and not settings.dry_run and not settings.has_notifier:
-        raise SettingsError(
-            "no notifier is configured: set PULLWATCH_TEAMS_WEBHOOK_URLS, "
-            "PULLWATCH_SLACK_WEBHOOK_URLS, PULLWATCH_WEBHOOK_URLS or "
-            "PULLWATCH_PAGERDUTY_ROUTING_KEYS (or PULLWATCH_DRY_RUN=true)"
-        )
-    return settings
-
-
-def _unique_names(channels: tuple[ChannelConfig, ...]) -> tuple[str, ...]:
-    """The channel names in order; two channels with one name are an error naming both settings."""
-    seen: dict[str, str] = {}
-    for channel in channels:
-        setting = _CHANNEL_SETTING[channel.service]
-        if channel.name in seen:
-            where = seen[channel.name]
-            also = "" if where == setting else f" and {where}"
-            raise SettingsError(
-                f"{setting}: channel name {channel.name!r} is used twice{also}; "
-                "give each channel its own name"
-            )
-        seen[channel.name] = setting
-    return tuple(seen)
-
-
-_CHANNEL_SETTING = {
-    "teams": "PULLWATCH_TEAMS_WEBHOOK_URLS",
-    "slack": "PULLWATCH_SLACK_WEBHOOK_URLS",
-    "webhook": "PULLWATCH_WEBHOOK_URLS",
-    "pagerduty": "PULLWATCH_PAGERDUTY_ROUTING_KEYS",
-}
 
 
 class _Reader:
@@ -605,3 +458,177 @@ def _ncrontab_part(part: str, label: str, low: int, high: int) -> str | None:
     if len(values) == 2 and values[0] > values[1]:
         return f"the {label} range {base!r} is reversed"
     return None
+
+
+# How each single-setting field of ``Settings`` is read: the one table both the defaults and
+# ``load_settings`` use (channels and routes are read together there, they refer to each other).
+_READERS: dict[str, Callable[[_Reader], Any]] = {
+    "workspace_ids": lambda r: r.workspaces("PULLWATCH_WORKSPACE_IDS"),
+    "logs_endpoint": lambda r: r.https_url("PULLWATCH_LOGS_ENDPOINT"),
+    "table": lambda r: r.choice("PULLWATCH_TABLE", TableMode),
+    "lookback": lambda r: r.duration("PULLWATCH_LOOKBACK", positive=True),
+    "schedule": lambda r: r.schedule("PULLWATCH_SCHEDULE"),
+    "repeat_interval": lambda r: r.duration("PULLWATCH_REPEAT_INTERVAL"),
+    "transient_grace": lambda r: r.duration("PULLWATCH_TRANSIENT_GRACE"),
+    "transient_occurrences": lambda r: r.integer("PULLWATCH_TRANSIENT_OCCURRENCES", minimum=1),
+    "quiet_period": lambda r: r.duration("PULLWATCH_QUIET_PERIOD", positive=True),
+    "retention": lambda r: r.duration("PULLWATCH_RETENTION", positive=True),
+    "digest_threshold": lambda r: r.integer("PULLWATCH_DIGEST_THRESHOLD", minimum=1),
+    "ledger_account_url": lambda r: r.optional_https_url("PULLWATCH_LEDGER_ACCOUNT_URL"),
+    "ledger_connection_string": lambda r: r.optional("PULLWATCH_LEDGER_CONNECTION_STRING"),
+    "ledger_container": lambda r: r.text("PULLWATCH_LEDGER_CONTAINER"),
+    "ledger_blob": lambda r: r.text("PULLWATCH_LEDGER_BLOB"),
+    "ledger_path": lambda r: r.text("PULLWATCH_LEDGER_PATH"),
+    "pagerduty_events_url": lambda r: r.events_url("PULLWATCH_PAGERDUTY_EVENTS_URL").secret(),
+    "send_budget": lambda r: r.duration("PULLWATCH_SEND_BUDGET", positive=True),
+    "tick_budget": lambda r: r.duration("PULLWATCH_TICK_BUDGET", positive=True),
+    "dry_run": lambda r: r.boolean("PULLWATCH_DRY_RUN"),
+    "subscription_id": lambda r: r.optional("PULLWATCH_SUBSCRIPTION_ID"),
+    "resource_group": lambda r: r.optional("PULLWATCH_RESOURCE_GROUP"),
+    "workspace_resource_id": lambda r: r.workspace_resource_id("PULLWATCH_WORKSPACE_RESOURCE_ID"),
+    "azure_client_id": lambda r: r.optional("AZURE_CLIENT_ID"),
+    "verify_budget": lambda r: r.duration("PULLWATCH_VERIFY_BUDGET", positive=True),
+    "arm_endpoint": lambda r: r.arm_url("PULLWATCH_ARM_ENDPOINT"),
+}
+
+# Each field's default: its setting's default text in ``SETTING_SPECS``, read as if it were set
+# (every value is immutable, so sharing one as a dataclass default is safe).
+_DEFAULT: dict[str, Any] = {name: read(_Reader({})) for name, read in _READERS.items()}
+# PULLWATCH_VERIFY=auto depends on where it runs (``load_settings(deployed=...)``): off here.
+_DEFAULT["verify"] = _Reader({}).auto_boolean("PULLWATCH_VERIFY", auto=False)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One named channel: its service, where it posts, and (PagerDuty) its routing key."""
+
+    name: str  # "orders-teams", "teams-1", ...: shown in logs, the ledger and routes
+    service: str  # "teams" | "slack" | "webhook" | "pagerduty"
+    url: WebhookURL  # the webhook, or the PagerDuty events endpoint
+    routing_key: RoutingKey | None = None  # PagerDuty only (a secret, never shown)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, parsed. Defaults come from ``SETTING_SPECS`` (one source of truth)."""
+
+    workspace_ids: tuple[str, ...] = _DEFAULT["workspace_ids"]
+    logs_endpoint: str = _DEFAULT["logs_endpoint"]
+    table: TableMode = _DEFAULT["table"]
+    lookback: timedelta = _DEFAULT["lookback"]
+    schedule: str = _DEFAULT["schedule"]
+    repeat_interval: timedelta = _DEFAULT["repeat_interval"]
+    transient_grace: timedelta = _DEFAULT["transient_grace"]
+    transient_occurrences: int = _DEFAULT["transient_occurrences"]
+    quiet_period: timedelta = _DEFAULT["quiet_period"]
+    retention: timedelta = _DEFAULT["retention"]
+    digest_threshold: int = _DEFAULT["digest_threshold"]
+    ledger_account_url: str | None = _DEFAULT["ledger_account_url"]
+    ledger_connection_string: str | None = field(
+        default=_DEFAULT["ledger_connection_string"], repr=False
+    )
+    ledger_container: str = _DEFAULT["ledger_container"]
+    ledger_blob: str = _DEFAULT["ledger_blob"]
+    ledger_path: str = _DEFAULT["ledger_path"]
+    teams_webhooks: tuple[ChannelConfig, ...] = ()
+    slack_webhooks: tuple[ChannelConfig, ...] = ()
+    generic_webhooks: tuple[ChannelConfig, ...] = ()
+    pagerduty_channels: tuple[ChannelConfig, ...] = ()
+    pagerduty_events_url: str = _DEFAULT["pagerduty_events_url"]
+    routes: RoutingTable = field(default_factory=RoutingTable)
+    send_budget: timedelta = _DEFAULT["send_budget"]
+    tick_budget: timedelta = _DEFAULT["tick_budget"]
+    dry_run: bool = _DEFAULT["dry_run"]
+    subscription_id: str | None = _DEFAULT["subscription_id"]
+    resource_group: str | None = _DEFAULT["resource_group"]
+    workspace_resource_id: str | None = _DEFAULT["workspace_resource_id"]
+    azure_client_id: str | None = _DEFAULT["azure_client_id"]
+    verify: bool = _DEFAULT["verify"]
+    verify_budget: timedelta = _DEFAULT["verify_budget"]
+    arm_endpoint: str = _DEFAULT["arm_endpoint"]
+
+    @property
+    def channels(self) -> tuple[ChannelConfig, ...]:
+        """Every configured channel: Teams, Slack, generic webhooks, PagerDuty, in that order."""
+        return (
+            *self.teams_webhooks,
+            *self.slack_webhooks,
+            *self.generic_webhooks,
+            *self.pagerduty_channels,
+        )
+
+    @property
+    def has_notifier(self) -> bool:
+        return bool(self.channels)
+
+    @property
+    def uses_blob_ledger(self) -> bool:
+        return bool(self.ledger_account_url or self.ledger_connection_string)
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    *,
+    require_workspace: bool = False,
+    require_notifier: bool = False,
+    deployed: bool = False,
+) -> Settings:
+    """Read settings from ``environ``; raise ``SettingsError`` naming the first bad setting.
+
+    ``deployed``: running in the Function (``PULLWATCH_VERIFY=auto`` then means true).
+
+    ``require_workspace``: a Log Analytics workspace must be configured (the Function).
+    ``require_notifier``: at least one webhook must be configured unless ``PULLWATCH_DRY_RUN``.
+    """
+    reader = _Reader(environ)
+    teams = reader.webhooks("PULLWATCH_TEAMS_WEBHOOK_URLS", "teams")
+    slack = reader.webhooks("PULLWATCH_SLACK_WEBHOOK_URLS", "slack")
+    generic = reader.webhooks("PULLWATCH_WEBHOOK_URLS", "webhook")
+    events_url = reader.events_url("PULLWATCH_PAGERDUTY_EVENTS_URL")
+    pagerduty = reader.routing_keys("PULLWATCH_PAGERDUTY_ROUTING_KEYS", events_url)
+    names = _unique_names((*teams, *slack, *generic, *pagerduty))
+    settings = Settings(
+        **{field_name: read(reader) for field_name, read in _READERS.items()},
+        teams_webhooks=teams,
+        slack_webhooks=slack,
+        generic_webhooks=generic,
+        pagerduty_channels=pagerduty,
+        routes=reader.routes("PULLWATCH_ROUTES", names),
+        verify=reader.auto_boolean("PULLWATCH_VERIFY", auto=deployed),
+    )
+    if require_workspace and not settings.workspace_ids:
+        raise SettingsError(
+            "PULLWATCH_WORKSPACE_IDS is not set: give the Log Analytics workspace id (a GUID) "
+            "to read Container Apps system logs from"
+        )
+    if require_notifier and not settings.dry_run and not settings.has_notifier:
+        raise SettingsError(
+            "no notifier is configured: set PULLWATCH_TEAMS_WEBHOOK_URLS, "
+            "PULLWATCH_SLACK_WEBHOOK_URLS, PULLWATCH_WEBHOOK_URLS or "
+            "PULLWATCH_PAGERDUTY_ROUTING_KEYS (or PULLWATCH_DRY_RUN=true)"
+        )
+    return settings
+
+
+def _unique_names(channels: tuple[ChannelConfig, ...]) -> tuple[str, ...]:
+    """The channel names in order; two channels with one name are an error naming both settings."""
+    seen: dict[str, str] = {}
+    for channel in channels:
+        setting = _CHANNEL_SETTING[channel.service]
+        if channel.name in seen:
+            where = seen[channel.name]
+            also = "" if where == setting else f" and {where}"
+            raise SettingsError(
+                f"{setting}: channel name {channel.name!r} is used twice{also}; "
+                "give each channel its own name"
+            )
+        seen[channel.name] = setting
+    return tuple(seen)
+
+
+_CHANNEL_SETTING = {
+    "teams": "PULLWATCH_TEAMS_WEBHOOK_URLS",
+    "slack": "PULLWATCH_SLACK_WEBHOOK_URLS",
+    "webhook": "PULLWATCH_WEBHOOK_URLS",
+    "pagerduty": "PULLWATCH_PAGERDUTY_ROUTING_KEYS",
+}

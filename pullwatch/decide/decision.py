@@ -61,12 +61,13 @@ from pullwatch.ledger import (
 from pullwatch.ledger.silences import channel_silences
 from pullwatch.routing import RoutingTable, Subject, Target
 from pullwatch.routing.router import Routed, Router, reminder_reason
+from pullwatch.settings import Settings
 
 if TYPE_CHECKING:
     from notifiers.alert import Alert
-    from pullwatch.settings import Settings
 
 UNKNOWN = Cause.UNKNOWN.value
+_DEFAULTS = Settings()  # parsed from SETTING_SPECS: the one place defaults are written
 
 
 class Action(StrEnum):
@@ -93,11 +94,11 @@ _NOTIFYING = {
 class Policy:
     """The timing rules (from the app settings of the same names)."""
 
-    repeat_interval: timedelta = timedelta(hours=4)  # 0: never remind
-    transient_grace: timedelta = timedelta(minutes=10)
-    transient_occurrences: int = 3
-    quiet_period: timedelta = timedelta(minutes=30)
-    retention: timedelta = timedelta(days=7)
+    repeat_interval: timedelta = _DEFAULTS.repeat_interval  # 0: never remind
+    transient_grace: timedelta = _DEFAULTS.transient_grace
+    transient_occurrences: int = _DEFAULTS.transient_occurrences
+    quiet_period: timedelta = _DEFAULTS.quiet_period
+    retention: timedelta = _DEFAULTS.retention
     routes: RoutingTable = field(default_factory=RoutingTable)  # PULLWATCH_ROUTES
     reminderless: frozenset[str] = frozenset()  # channels that take no reminders (PagerDuty)
 
