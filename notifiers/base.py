@@ -40,8 +40,11 @@ class Notifier(Protocol):
         messages have a size limit may not list them all: send ``digest_pages`` instead."""
         ...
 
-    def send(self, payload: dict[str, Any]) -> None:
-        """Deliver a rendered payload; raises ``DeliveryError`` when it was not accepted."""
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
+        """Deliver a rendered payload; raises ``DeliveryError`` when it was not accepted.
+
+        ``deadline`` (``time.monotonic()`` seconds) is when the tick needs the channel back:
+        no attempt or wait may run past it."""
         ...
 
 

@@ -1,15 +1,19 @@
-"""Terminal notifiers for the CLI: print messages as they would read in chat, or as JSON lines.
+"""Notifiers that never touch the network: chat-like text for the demo, JSON lines for dry runs.
 
 ``ConsoleNotifier`` renders an alert as plain text close to what Teams or Slack show (the demo's
-output); ``DryRunNotifier`` prints one JSON object per notification (``run --dry-run``). Both
-write to a stream passed in; neither touches the network.
+output). ``DryRunNotifier`` stands in for a channel when ``PULLWATCH_DRY_RUN`` (or
+``run --dry-run``) is on: it renders with the real channel's notifier (so a rendering error
+still shows) and writes one JSON object per notification, naming the channel, instead of
+posting; ``write`` is a stream's (the CLI) or a logger's (the Function).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, TextIO
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from notifiers.alert import Alert, AlertKind
 from notifiers.base import (
@@ -21,6 +25,9 @@ from notifiers.base import (
     digest_headline,
     pulls,
 )
+
+if TYPE_CHECKING:
+    from notifiers.base import Notifier
 
 _SAMPLE_CHARS = 300
 
@@ -94,7 +101,7 @@ class ConsoleNotifier:
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
         return {"text": render_digest_text(alerts)}
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
         self._stream.write(str(payload["text"]) + "\n\n")
         self._stream.flush()
 
@@ -119,21 +126,52 @@ def dry_run_record(alert: Alert) -> dict[str, Any]:
 
 
 class DryRunNotifier:
-    """Prints one JSON object per notification instead of posting (``run --dry-run``)."""
+    """Prints (or logs) one JSON object per notification instead of posting it."""
 
-    service = "dry-run"
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        channel: str = "dry-run",
+        *,
+        inner: Notifier | None = None,
+    ) -> None:
+        self.channel = inner.channel if inner is not None else channel
+        self.service = inner.service if inner is not None else "dry-run"
+        self._inner = inner
+        self._write = write
 
-    def __init__(self, stream: TextIO, channel: str = "dry-run") -> None:
-        self.channel = channel
-        self._stream = stream
+    @classmethod
+    def to_stream(
+        cls, stream: TextIO, channel: str = "dry-run", *, inner: Notifier | None = None
+    ) -> DryRunNotifier:
+        """Lines written whole to ``stream`` (channels print from several threads)."""
+        lock = threading.Lock()
+
+        def write(line: str) -> None:
+            with lock:
+                stream.write(line + "\n")
+                stream.flush()
+
+        return cls(write, channel, inner=inner)
+
+    @classmethod
+    def to_log(cls, inner: Notifier, logger: logging.Logger) -> DryRunNotifier:
+        """Each line logged at INFO (the Function's dry run)."""
+        return cls(lambda line: logger.info("dry run, not posted: %s", line), inner=inner)
+
+    def __repr__(self) -> str:
+        return f"DryRunNotifier(channel={self.channel!r})"
 
     def render(self, alert: Alert) -> dict[str, Any]:
+        if self._inner is not None:
+            self._inner.render(alert)
         return {"records": [dry_run_record(alert)]}
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        if self._inner is not None:
+            self._inner.render_digest(alerts)
         return {"records": [dry_run_record(alert) for alert in alerts]}
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
         for record in payload["records"]:
-            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._stream.flush()
+            self._write(json.dumps({"channel": self.channel, **record}, ensure_ascii=False))

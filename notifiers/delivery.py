@@ -139,13 +139,16 @@ class Delivery:
         channel: str,
         accept: AcceptRule = accept_any_2xx,
         secrets: tuple[str, ...] = (),
+        deadline: float | None = None,
     ) -> Reply:
         """Send ``payload`` until it is accepted; raise ``DeliveryError`` when it is not.
 
-        ``secrets``: more text the service must never be shown to echo (a routing key)."""
+        ``secrets``: more text the service must never be shown to echo (a routing key).
+        ``deadline`` (on this delivery's clock) cuts the policy's budget short."""
         body = encode_json(payload)
         policy = self.policy
-        deadline = self._clock() + policy.budget
+        end = self._clock() + policy.budget
+        deadline = end if deadline is None else min(end, deadline)
         where = f"{service} channel {channel} ({url.redacted})"
         attempt = 0
         while True:
@@ -329,8 +332,13 @@ class WebhookChannel:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(channel={self.channel!r}, host={self._url.host!r})"
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
         """Post ``payload``; raises ``DeliveryError`` when the service does not accept it."""
         self._delivery.post(
-            self._url, payload, service=self.service, channel=self.channel, accept=self.accept
+            self._url,
+            payload,
+            service=self.service,
+            channel=self.channel,
+            accept=self.accept,
+            deadline=deadline,
         )

@@ -65,7 +65,7 @@ class PagerDutyNotifier(WebhookChannel):
         """``{"events": [...]}``: one event per revision (reminders left out)."""
         return {"events": [e for e in (render_event(a) for a in alerts) if e is not None]}
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
         """Post each event of ``payload`` with the routing key; ``DeliveryError`` on refusal."""
         events = payload.get("events", [payload] if payload else [])
         for event in events:
@@ -77,6 +77,7 @@ class PagerDutyNotifier(WebhookChannel):
                 channel=self.channel,
                 accept=self.accept,
                 secrets=(self._routing_key.secret(),),
+                deadline=deadline,
             )
 
 

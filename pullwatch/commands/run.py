@@ -1,9 +1,10 @@
 """``pullwatch run`` (one tick from a terminal) and ``pullwatch demo`` (three ticks on bundled data).
 
-``run`` uses the same pipeline as the Function. ``--dry-run`` prints each notification as one
-JSON line instead of posting it (the ledger is still updated, so a second identical run prints
-nothing new). ``demo`` needs no Azure account: bundled sample exports, a local ledger file, and
-messages printed as they would read in chat.
+``run`` uses the same pipeline as the Function. ``--dry-run`` (or ``PULLWATCH_DRY_RUN=true``)
+prints each notification as one JSON line per channel instead of posting it; the ledger marks
+them as dry-run deliveries, so a second identical run prints nothing new and a later real run
+still posts what is owed. ``demo`` needs no Azure account: bundled sample exports, a local
+ledger file (never one it did not make), and messages printed as they would read in chat.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from notifiers.console import ConsoleNotifier, DryRunNotifier
+from notifiers.console import ConsoleNotifier
 from pullwatch.commands.scan import add_row_defaults
 from pullwatch.commands.verify import add_resources_option
 from pullwatch.decide import Policy
@@ -50,8 +51,16 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="read a log export (any format `scan --from-file` reads) instead of Log Analytics",
     )
-    run.add_argument("--ledger", metavar="PATH", help="ledger file (default: settings)")
-    run.add_argument("--dry-run", action="store_true", help="print JSON lines, post nothing")
+    run.add_argument(
+        "--ledger",
+        metavar="PATH",
+        help="use this ledger file instead of the configured store (default: settings)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print JSON lines, post nothing (as PULLWATCH_DRY_RUN=true)",
+    )
     run.add_argument(
         "--now",
         metavar="ISO-8601",
@@ -65,7 +74,13 @@ def register(subparsers: Any) -> None:
         help="three ticks on the bundled samples, messages printed as in chat",
         description="Run the pipeline on bundled sample logs with a local ledger.",
     )
-    demo.add_argument("--ledger", metavar="PATH", default=str(DEMO_LEDGER))
+    demo.add_argument(
+        "--ledger",
+        metavar="PATH",
+        default=str(DEMO_LEDGER),
+        help=f"the demo's own ledger file (default: {DEMO_LEDGER}); an existing file the "
+        "demo did not make is refused",
+    )
     demo.set_defaults(func=demo_command)
 
 
@@ -79,13 +94,13 @@ def parse_now(text: str | None) -> datetime:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    notifiers = (DryRunNotifier(sys.stdout),) if args.dry_run else None
     components = build_components(
         os.environ,
         from_file=args.from_file,
         ledger_path=args.ledger,
-        notifiers=notifiers,
         resources=args.resources,
+        dry_run=args.dry_run,
+        dry_run_out=sys.stdout,
     )
     if isinstance(components.source, FileSource):
         files = FileSource(
@@ -118,10 +133,23 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_marker(ledger: Path) -> Path:
+    """The file that says ``ledger`` was made by the demo (so the demo may start it afresh)."""
+    return ledger.with_name(ledger.name + ".demo")
+
+
 def demo_command(args: argparse.Namespace) -> int:
     logging.getLogger("pullwatch").setLevel(logging.WARNING)
     ledger = Path(args.ledger)
+    marker = demo_marker(ledger)
+    if ledger.exists() and not marker.is_file():
+        raise SettingsError(
+            f"--ledger {ledger} exists and was not made by the demo: refusing to touch it "
+            "(give the demo a new path)"
+        )
     ledger.unlink(missing_ok=True)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by `pullwatch demo`; the demo starts this ledger afresh each run\n")
     settings = load_settings({})
     out = sys.stdout
     store = FileStore(ledger)

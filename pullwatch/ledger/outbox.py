@@ -158,9 +158,15 @@ class PendingNotification:
 
 
 def enqueue(
-    ledger: Ledger, alert: Alert, channels: Sequence[str], *, now: datetime
+    ledger: Ledger,
+    alert: Alert,
+    channels: Sequence[str],
+    *,
+    now: datetime,
+    hold: Mapping[str, datetime] | None = None,
 ) -> tuple[PendingNotification | None, Ledger]:
-    """Append ``alert`` to the outbox, pending on every channel (None when there is none).
+    """Append ``alert`` to the outbox, pending on every channel (None when there is none);
+    ``hold`` delays some channels (channel → not before, e.g. the end of quiet hours).
 
     Earlier notifications for the same revision still owed on one of these channels are
     superseded there: the new one tells the truth, the old one would be stale.
@@ -173,7 +179,12 @@ def enqueue(
         id=notification_id,
         alert=alert,
         created=utc(now),
-        deliveries=tuple(ChannelDelivery(channel) for channel in unique),
+        deliveries=tuple(
+            ChannelDelivery(channel, not_before=utc(hold[channel]) if channel in hold else None)
+            if hold
+            else ChannelDelivery(channel)
+            for channel in unique
+        ),
     )
     key = alert.key
     if not any(old.alert.revision == alert.revision and old.key == key for old in ledger.outbox):

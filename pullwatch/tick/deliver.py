@@ -1,91 +1,311 @@
-"""Deliver stage: post every owed notification to each channel and record the outcome. Network I/O
-through the notifiers only; the ledger changes are pure.
+"""Dispatch stage: post what each channel is owed, all channels at once, each within the deadline.
 
-A channel that fails keeps its notifications pending (retried next tick); after a *retryable*
-failure the channel is not tried again in this tick. More than ``digest_threshold`` firing (or
-resolved) notifications for one channel go out as one digest.
+One worker thread per channel, so a slow or silent channel never holds up another. A worker
+takes the channel's due notifications in the order they were created (more than
+``digest_threshold`` firing, or resolved, ones go out as one digest) and, for each message:
+
+- stops when the deadline nears (no post starts later than ``Deadline.last_start``), or when the
+  journal cannot record any more;
+- renders it; any exception while rendering or sending one notification marks just that one
+  refused, with the error's class (never its text, never a URL), logged once, and the worker
+  goes on with the rest;
+- sends it with the time left (``send(payload, deadline=...)``), then hands the outcome to the
+  journal: a delivery is saved before the channel's next post;
+- after a *retryable* failure (5xx, 429, timeouts) stops: the service is down or slow, the rest
+  waits for the next tick; after a *permanent* one (a 4xx) goes on with the next.
+
+Network I/O happens only inside the notifiers; the ledger changes go through the journal.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from notifiers.alert import AlertKind
 from notifiers.base import Notifier
 from notifiers.errors import DeliveryError
-from pullwatch.ledger import Ledger, PendingNotification, mark_delivered, mark_failed, pending
-from pullwatch.tick.summary import TickSummary
+from pullwatch.ledger import Ledger, PendingNotification, due
+from pullwatch.tick.record import Journal, Posted, Result
 
 log = logging.getLogger("pullwatch.tick")
 
 _FIRING_KINDS = frozenset({AlertKind.FIRING, AlertKind.REMINDER, AlertKind.CAUSE_CHANGED})
-Delivered = tuple[str, str, str, str]  # (alert key, kind, cause, channel)
+MIN_POST_SECONDS = 1.0  # a post is not started with less time than this before the deadline
+MAX_SAVE_RESERVE = 30.0  # seconds kept after the last post for the final save
 
 
-def carry_over(ledger: Ledger, delivered: list[Delivered], now: datetime) -> Ledger:
-    """Mark as delivered what this tick already posted, matched by revision, kind and cause."""
-    done = set(delivered)
-    for notification in pending(ledger):
-        alert = notification.alert
-        for channel in notification.channels:
-            if (alert.key, alert.kind.value, alert.cause, channel) in done:
-                ledger = mark_delivered(ledger, notification.id, channel, now=now)
-    return ledger
+@dataclass(frozen=True)
+class Deadline:
+    """The tick's deadline on a monotonic clock, and the part of it kept for the final save."""
+
+    end: float
+    reserve: float
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def after(cls, budget: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(clock() + budget, min(MAX_SAVE_RESERVE, budget / 4), clock)
+
+    @property
+    def posts_end(self) -> float:
+        """No post may still run after this (the rest of the budget is the final save's)."""
+        return self.end - self.reserve
+
+    def can_start_post(self) -> bool:
+        return self.posts_end - self.clock() >= MIN_POST_SECONDS
+
+    def left_for_posts(self) -> float:
+        return max(0.0, self.posts_end - self.clock())
 
 
-def deliver(
+@dataclass
+class ChannelReport:
+    """What one channel's worker did this tick (merged into the tick summary)."""
+
+    channel: str
+    owed: int = 0  # notifications due on this channel at the start
+    messages_sent: int = 0
+    digests: int = 0
+    delivered: int = 0
+    failed: int = 0  # retryable failures (notification, channel)
+    refused: int = 0  # permanent refusals, rendering errors included
+    errors: int = 0  # of which: exceptions other than a delivery error (rendering, bugs)
+    left: int = 0  # due but not tried (channel down, deadline, journal stopped)
+    stopped: str = ""  # why the worker stopped early, if it did
+    finished: bool = False
+    first_error: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def dispatch(
     ledger: Ledger,
     notifiers: Sequence[Notifier],
+    journal: Journal,
+    *,
     now: datetime,
+    deadline: Deadline,
     digest_threshold: int,
-    summary: TickSummary,
-    delivered: list[Delivered],
-) -> Ledger:
-    """Send every pending notification to each channel that still owes it; record the outcome."""
+    dry_run: bool = False,
+) -> list[ChannelReport]:
+    """Deliver every due notification, one worker per channel; wait for them until the
+    deadline's post window ends (a worker stuck past it is left behind, its posts unrecorded)."""
+    reports: list[ChannelReport] = []
+    threads: list[threading.Thread] = []
     for notifier in notifiers:
-        owed = [n for n in pending(ledger) if notifier.channel in n.channels]
-        for batch in _batches(owed, digest_threshold):
-            payload = (
-                notifier.render_digest([n.alert for n in batch])
-                if len(batch) > 1
-                else notifier.render(batch[0].alert)
+        owed = due(ledger, notifier.channel, now, dry_run=dry_run)
+        report = ChannelReport(notifier.channel, owed=len(owed))
+        reports.append(report)
+        if not owed:
+            report.finished = True
+            continue
+        worker = _Worker(notifier, owed, journal, report, deadline, digest_threshold)
+        thread = threading.Thread(
+            target=worker.run, name=f"deliver-{notifier.channel}", daemon=True
+        )
+        threads.append(thread)
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=deadline.left_for_posts() + 1.0)
+    journal.close()
+    for report in reports:
+        if not report.finished:
+            report.stopped = report.stopped or "still posting at the deadline"
+            log.warning(
+                "channel %s was still posting at the tick's deadline; what it had not "
+                "recorded is tried again next tick",
+                report.channel,
             )
+    return reports
+
+
+class _Worker:
+    """Delivers one channel's due notifications in order (runs in its own thread)."""
+
+    def __init__(
+        self,
+        notifier: Notifier,
+        owed: list[PendingNotification],
+        journal: Journal,
+        report: ChannelReport,
+        deadline: Deadline,
+        digest_threshold: int,
+    ) -> None:
+        self.notifier = notifier
+        self.owed = owed
+        self.journal = journal
+        self.report = report
+        self.deadline = deadline
+        self.digest_threshold = digest_threshold
+
+    @property
+    def channel(self) -> str:
+        return self.notifier.channel
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as error:  # a bug here must not take the tick down
+            self.report.stopped = f"internal error ({type(error).__name__})"
+            log.error("channel %s: delivery stopped: %s", self.channel, type(error).__name__)
+            log.debug("channel %s: delivery stopped", self.channel, exc_info=True)
+        finally:
+            self.report.finished = True
+
+    def _run(self) -> None:
+        batches = list(batches_of(self.owed, self.digest_threshold))
+        for number, batch in enumerate(batches):
+            why = self._stop_reason()
+            if why:
+                self._leave(batches[number:], why)
+                return
+            payload, sendable = self._render(batch)
+            if not sendable:
+                continue
+            retryable = self._send(payload, sendable)
+            if retryable:
+                self._leave(batches[number + 1 :], "channel down or slow")
+                return
+
+    def _stop_reason(self) -> str:
+        if self.journal.stopped:
+            return "the ledger cannot record deliveries"
+        if not self.deadline.can_start_post():
+            return "tick deadline"
+        return ""
+
+    def _leave(self, rest: list[list[PendingNotification]], why: str) -> None:
+        left = sum(len(batch) for batch in rest)
+        self.report.left += left
+        self.report.stopped = why
+        if left and why == "tick deadline":
+            log.warning(
+                "channel %s: %d notification(s) left for the next tick (tick deadline near)",
+                self.channel,
+                left,
+            )
+
+    def _render(
+        self, batch: list[PendingNotification]
+    ) -> tuple[dict[str, object], list[PendingNotification]]:
+        """The payload and the notifications it carries; those that cannot be rendered are
+        recorded as refused (a digest is rendered again without them)."""
+        notifier = self.notifier
+        try:
+            if len(batch) == 1:
+                return notifier.render(batch[0].alert), batch
+            return notifier.render_digest([n.alert for n in batch]), batch
+        except Exception as error:
+            if len(batch) == 1:
+                self._refuse_unrenderable(batch, error)
+                return {}, []
+            digest_error = error
+        good: list[PendingNotification] = []
+        for notification in batch:
             try:
-                notifier.send(payload)
-            except DeliveryError as error:
-                summary.failed += len(batch)
+                notifier.render(notification.alert)
+            except Exception as error:
+                self._refuse_unrenderable([notification], error)
+            else:
+                good.append(notification)
+        try:
+            if len(good) > 1:
+                return notifier.render_digest([n.alert for n in good]), good
+            if good:
+                return notifier.render(good[0].alert), good
+        except Exception as error:
+            digest_error = error
+        if good:
+            self._refuse_unrenderable(good, digest_error)
+        return {}, []
+
+    def _refuse_unrenderable(self, batch: list[PendingNotification], error: Exception) -> None:
+        reason = f"rendering failed ({type(error).__name__})"
+        for notification in batch:
+            log.error(
+                "channel %s: %s notification %s for %s could not be rendered (%s); "
+                "it is tried again later",
+                self.channel,
+                notification.alert.kind.value,
+                notification.id,
+                notification.key,
+                type(error).__name__,
+            )
+        log.debug("channel %s: rendering failed", self.channel, exc_info=error)
+        self._refused(batch, reason, error=True)
+
+    def _send(self, payload: dict[str, object], batch: list[PendingNotification]) -> bool:
+        """Post one message; True when the channel should not be tried again this tick."""
+        ids = tuple(n.id for n in batch)
+        try:
+            self.notifier.send(payload, deadline=self.deadline.posts_end)
+        except DeliveryError as error:
+            if error.retryable:
+                self.report.failed += len(batch)
+                self._note_error(str(error))
                 log.warning(
-                    "channel %s did not accept %d notification(s) (%s): %s",
-                    notifier.channel,
+                    "channel %s did not accept %d notification(s); will retry next tick: %s",
+                    self.channel,
                     len(batch),
-                    "will retry next tick" if error.retryable else "permanent error; kept pending",
                     error,
                 )
-                for notification in batch:
-                    ledger = mark_failed(
-                        ledger, notification.id, notifier.channel, error=str(error)
-                    )
-                if error.retryable:
-                    break  # the service is down or slow: leave the rest for the next tick
-                continue
-            summary.messages_sent += 1
-            summary.digests += len(batch) > 1
-            for notification in batch:
-                ledger = mark_delivered(ledger, notification.id, notifier.channel, now=now)
-                summary.delivered += 1
-                alert = notification.alert
-                delivered.append((alert.key, alert.kind.value, alert.cause, notifier.channel))
-    return ledger
+                self.journal.record(
+                    Posted(self.channel, ids, Result.FAILED, str(error)), durable=False
+                )
+                return True
+            log.warning(
+                "channel %s refused %d notification(s) (permanent error; backing off): %s",
+                self.channel,
+                len(batch),
+                error,
+            )
+            self._refused(batch, str(error))
+            return False
+        except Exception as error:  # a bug in a notifier: never the message, it may hold a URL
+            log.error(
+                "channel %s: sending %d notification(s) failed (%s); tried again later",
+                self.channel,
+                len(batch),
+                type(error).__name__,
+            )
+            self._refused(batch, f"sending failed ({type(error).__name__})", error=True)
+            return False
+        self.report.messages_sent += 1
+        self.report.digests += len(batch) > 1
+        self.report.delivered += len(batch)
+        self.journal.record(Posted(self.channel, ids, Result.DELIVERED), durable=True)
+        return False
+
+    def _refused(
+        self, batch: list[PendingNotification], reason: str, *, error: bool = False
+    ) -> None:
+        self.report.refused += len(batch)
+        self.report.errors += len(batch) if error else 0
+        self._note_error(reason)
+        self.journal.record(
+            Posted(self.channel, tuple(n.id for n in batch), Result.REFUSED, reason),
+            durable=False,
+        )
+
+    def _note_error(self, text: str) -> None:
+        if not self.report.first_error:
+            self.report.first_error = text
 
 
-def _batches(
+def batches_of(
     owed: list[PendingNotification], threshold: int
 ) -> Iterator[list[PendingNotification]]:
-    """Single messages, or one digest per group (failing / resolved) larger than ``threshold``."""
+    """Single messages in creation order, or one digest per group (failing / resolved) when a
+    group is larger than ``threshold``."""
     failing = [n for n in owed if n.alert.kind in _FIRING_KINDS]
     resolved = [n for n in owed if n.alert.kind not in _FIRING_KINDS]
+    if len(failing) <= threshold and len(resolved) <= threshold:
+        yield from ([n] for n in owed)
+        return
     for group in (failing, resolved):
         if len(group) > threshold:
             yield group

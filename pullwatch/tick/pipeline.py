@@ -1,48 +1,54 @@
-"""One tick: load the ledger, query, classify, decide, notify, remember.
+"""One tick as a transaction, in five stages: plan, commit intent, dispatch, record, report.
 
-I/O happens only through what is passed in: a ``FailureSource``, a ``LedgerStore`` and the
-``Notifier``s. The clock is the ``now`` argument. Failure semantics:
+``run_tick`` runs them with every I/O passed in (a ``FailureSource``, a ``LedgerStore``, the
+``Notifier``s) and the clock as ``now``:
 
-- The query fails: nothing is sent, nothing is saved (the watermark stays), the error propagates.
-- A partial query result: its data is used, but the watermark does not advance.
-- A channel fails: the others still get their messages; the failed channel's notifications stay
-  in the ledger's outbox and are retried on the next tick (no resend to channels that accepted).
-  After a *retryable* failure the channel is not tried again in this tick (it is down or slow).
-- The save conflicts (another writer): reload, decide again once, carry over what was already
-  delivered this tick (so nothing is posted twice), deliver what is left, save; a second conflict
-  raises ``LedgerConflict``.
-- A crash after a send and before the save: the next tick decides the same again and sends that
-  message once more (at most one duplicate); an alert is never lost, because the ledger only
-  learns that an alert was sent when it is saved together with its delivery.
+1. **plan** (``plan.py``): hold the ledger (file lock or blob lease, until the last save),
+   load it, query, observe, decide, enqueue; then **verify** (the ``enricher``,
+   ``pullwatch.verify.stage``) adds the configuration check's findings to the queued alerts,
+   after every plan (the re-plan after a conflict too);
+2. **commit intent** (``record.py``): save the ledger with every owed notification in its outbox
+   *before* the first post. If that save fails nothing is posted and the tick fails with the
+   ledger's one-line error; on a conflict the plan stage runs again on the reloaded ledger
+   (same reading) and the intent is saved once more;
+3. **dispatch** (``deliver.py``): every channel at once, each in order, isolated per
+   notification, bound by the tick's deadline (``budget``; the last part is kept for the save);
+4. **record** (``record.py``): each delivery is saved before its channel's next post, failures
+   with the next save, the rest at the end;
+5. **report** (``summary.py``): one summary line; dead letters of this tick at ERROR.
 
-More than ``digest_threshold`` firing (or resolved) notifications for one channel in one tick
-go out as one digest message listing them.
+What that guarantees: a query failure posts and saves nothing (the watermark stays); a channel
+that fails keeps its notifications owed (retried next tick, never resent to channels that
+accepted); a crash at any instant repeats at most the posts in flight, one per channel; an
+alert is never lost, because it is saved as owed before it is posted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from notifiers.base import Notifier
 from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
-from pullwatch.decide.observe import observe
 from pullwatch.errors import LedgerConflict
 from pullwatch.fetch.records import FailureSource
-from pullwatch.ledger import Ledger, PendingNotification, pending
-from pullwatch.ledger.stores import LedgerStore
-from pullwatch.tick.deliver import Delivered, carry_over, deliver
-from pullwatch.tick.plan import Plan, plan
+from pullwatch.ledger import DeliveryState, Ledger, PendingNotification, held, pending
+from pullwatch.ledger.stores import LedgerStore, holding
+from pullwatch.tick.deliver import Deadline, dispatch
+from pullwatch.tick.plan import Plan, Reading, log_plan, plan, read
+from pullwatch.tick.record import Journal
 from pullwatch.tick.summary import TickSummary
 
 __all__ = ["TickSummary", "run_tick"]
 
 log = logging.getLogger("pullwatch.tick")
+
+DEFAULT_BUDGET = timedelta(minutes=4)
 
 
 class Enricher(Protocol):
@@ -64,57 +70,107 @@ def run_tick(
     context: AlertContext | None = None,
     digest_threshold: int = 5,
     enricher: Enricher | None = None,
+    budget: timedelta = DEFAULT_BUDGET,
+    dry_run: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TickSummary:
-    """Run one tick and return its summary. See the module docstring for failure semantics."""
+    """Run one tick and return its summary. See the module docstring for the stages."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    summary = TickSummary()
-    locked = getattr(store, "locked", None)
-    with locked() if callable(locked) else contextlib.nullcontext():
+    deadline = Deadline.after(budget.total_seconds(), clock)
+    summary = TickSummary(dry_run=dry_run)
+    channels = [notifier.channel for notifier in notifiers]
+    backoff_cap = policy.repeat_interval or timedelta(hours=4)
+    with holding(store):
+        # 1. plan
         ledger, version = store.load()
-        result = source.fetch(watermark=ledger.watermark, now=now)
-        summary.groups = len(result.groups)
-        summary.rows_matched = result.rows_matched
-        summary.partial = result.partial
-        observations = observe(result.groups)
-        summary.revisions = len(observations)
-        channels = [notifier.channel for notifier in notifiers]
+        reading = read(source, ledger, now)
 
         def plan_on(base: Ledger) -> Plan:
             planned = plan(
-                base,
-                result,
-                observations,
-                now=now,
-                policy=policy,
-                channels=channels,
-                context=context,
-                summary=summary,
+                base, reading, now=now, policy=policy, channels=channels, context=context
             )
             if enricher is None:
                 return planned
+            # 1b. verify: the configuration check adds its findings to the queued alerts
             return replace(
                 planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
             )
 
         planned = plan_on(ledger)
-        for decision in planned.outcome.decisions:
-            summary.decisions[decision.action.value] += 1
-            log.info("decision %s: %s (%s)", decision.key, decision.action.value, decision.reason)
-        delivered: list[Delivered] = []
-        sent = deliver(planned.ledger, notifiers, now, digest_threshold, summary, delivered)
+        # 2. commit intent
+        journal = Journal(store, version, now=now, dry_run=dry_run, backoff_cap=backoff_cap)
         try:
-            store.save(sent, version)
-            summary.saves += 1
+            journal.commit(planned.ledger)
         except LedgerConflict:
             summary.conflicts += 1
-            log.warning("ledger changed during the tick; reloading and deciding again once")
-            fresh, version = store.load()
-            again = carry_over(plan_on(fresh).ledger, delivered, now)
-            again = deliver(again, notifiers, now, digest_threshold, summary, delivered)
-            store.save(again, version)  # a second conflict propagates: fail loudly
-            summary.saves += 1
-            sent = again
-    summary.pending_left = len(pending(sent))
-    log.info("%s", summary.line())
+            log.warning("ledger changed before the tick saved; reloading and deciding again once")
+            ledger, version = store.load()
+            planned = plan_on(ledger)
+            journal = Journal(store, version, now=now, dry_run=dry_run, backoff_cap=backoff_cap)
+            journal.commit(planned.ledger)  # a second conflict propagates: fail loudly
+        log_plan(planned, policy.retention)
+        # 3. dispatch, 4. record
+        reports = dispatch(
+            journal.ledger,
+            notifiers,
+            journal,
+            now=now,
+            deadline=deadline,
+            digest_threshold=digest_threshold,
+            dry_run=dry_run,
+        )
+        summary.add_channels(reports)
+        try:
+            final = journal.finish()
+        finally:
+            summary.saves = journal.saves
+            summary.conflicts += journal.conflicts
+    # 5. report
+    report(summary, reading, planned, ledger, final, now=now, dry_run=dry_run)
     return summary
+
+
+def report(
+    summary: TickSummary,
+    reading: Reading,
+    planned: Plan,
+    before: Ledger,
+    final: Ledger,
+    *,
+    now: datetime,
+    dry_run: bool,
+) -> None:
+    """Fill the summary from the stages, log this tick's dead letters and the summary line."""
+    result = reading.result
+    summary.groups = len(result.groups)
+    summary.rows_matched = result.rows_matched
+    summary.partial = result.partial
+    summary.revisions = len(reading.observations)
+    summary.decisions.update(d.action.value for d in planned.outcome.decisions)
+    summary.watermark_advanced = planned.watermark_advanced
+    summary.watermark = final.watermark
+    summary.clock_warning = planned.clock_warning
+    known = {n.id for n in before.dead_letters}
+    logged = {n.id for n in planned.given_up}  # the plan stage logged these already
+    for notification in final.dead_letters:
+        if notification.id in known:
+            continue
+        summary.dead_lettered += 1
+        if notification.id in logged:
+            continue
+        for delivery in notification.deliveries:
+            if delivery.state is DeliveryState.DEAD:
+                log.error(
+                    "dead-lettered %s notification %s for %s on channel %s after %d "
+                    "attempt(s): %s (see `pullwatch ledger show`)",
+                    notification.alert.kind.value,
+                    notification.id,
+                    notification.key,
+                    delivery.channel,
+                    delivery.attempts,
+                    delivery.last_error or "no error recorded",
+                )
+    summary.pending_left = len(pending(final))
+    summary.held = held(final, now, dry_run=dry_run)
+    log.info("%s", summary.line())

@@ -1,17 +1,22 @@
 """Wire real parts from settings: the log source, the ledger store and the notifiers.
 
 This is the only place that turns settings into clients; ``function_app.py`` and the ``run``
-command both call it. Building a client does no I/O; the I/O happens in ``run_tick``.
+command both call it. Building a client does no I/O; the I/O happens in ``run_tick``. With
+``PULLWATCH_DRY_RUN`` every channel's notifier is wrapped in a ``DryRunNotifier`` (logged in the
+Function, printed by the CLI): nothing is posted anywhere.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 from notifiers.base import Notifier
+from notifiers.console import DryRunNotifier
 from notifiers.delivery import Delivery, RetryPolicy
 from notifiers.pagerduty import PagerDutyNotifier
 from notifiers.slack import SlackNotifier
@@ -38,13 +43,27 @@ class Components:
     context: AlertContext
     digest_threshold: int
     enricher: Enricher | None = None  # the configuration check (PULLWATCH_VERIFY)
+    budget: timedelta = timedelta(minutes=4)
+    dry_run: bool = False
 
 
-def build_notifiers(settings: Settings, *, delivery: Delivery | None = None) -> list[Notifier]:
+def build_notifiers(
+    settings: Settings, *, delivery: Delivery | None = None, dry_run_out: TextIO | None = None
+) -> list[Notifier]:
     """One notifier per configured channel, named as configured (``orders-teams``) or by
-    position (``teams-1``, ``slack-1``, ``webhook-1``, ``pagerduty-1``)."""
+    position (``teams-1``, ``slack-1``, ``webhook-1``, ``pagerduty-1``).
+
+    In a dry run each is wrapped so that it prints to ``dry_run_out`` (or logs, without it);
+    with no channel configured a dry run prints to one channel named ``dry-run``."""
     delivery = delivery or Delivery(RetryPolicy(budget=settings.send_budget.total_seconds()))
-    return [build_notifier(channel, delivery) for channel in settings.channels]
+    notifiers = [build_notifier(channel, delivery) for channel in settings.channels]
+    if not settings.dry_run:
+        return notifiers
+    if dry_run_out is not None:
+        if not notifiers:
+            return [DryRunNotifier.to_stream(dry_run_out)]
+        return [DryRunNotifier.to_stream(dry_run_out, inner=n) for n in notifiers]
+    return [DryRunNotifier.to_log(n, logging.getLogger("pullwatch.dry_run")) for n in notifiers]
 
 
 def build_notifier(channel: ChannelConfig, delivery: Delivery) -> Notifier:
@@ -106,18 +125,28 @@ def build_components(
     notifiers: tuple[Notifier, ...] | None = None,
     resources: str | Path | None = None,
     deployed: bool = False,
+    dry_run: bool = False,
+    dry_run_out: TextIO | None = None,
 ) -> Components:
     """Components for the Function (``environ`` = app settings, ``deployed``) or the CLI
-    (overrides)."""
+    (overrides).
+
+    ``dry_run`` forces a dry run (``run --dry-run``) as ``PULLWATCH_DRY_RUN=true`` does."""
+    if dry_run:
+        environ = {**environ, "PULLWATCH_DRY_RUN": "true"}
     settings = load_settings(environ, require_notifier=notifiers is None, deployed=deployed)
+    if notifiers is None:
+        notifiers = tuple(build_notifiers(settings, dry_run_out=dry_run_out))
     return Components(
         source=build_source(settings, from_file=from_file),
         store=store_from_settings(settings, path=ledger_path),
-        notifiers=notifiers if notifiers is not None else tuple(build_notifiers(settings)),
+        notifiers=notifiers,
         policy=Policy.from_settings(settings),
         context=AlertContext.from_settings(settings),
         digest_threshold=settings.digest_threshold,
         enricher=build_verifier(settings, resources=resources),
+        budget=settings.tick_budget,
+        dry_run=settings.dry_run,
     )
 
 
@@ -131,6 +160,8 @@ def run_components(components: Components, now: datetime) -> TickSummary:
         context=components.context,
         digest_threshold=components.digest_threshold,
         enricher=components.enricher,
+        budget=components.budget,
+        dry_run=components.dry_run,
     )
 
 

@@ -1,10 +1,15 @@
-"""What one tick did: counts kept by every stage and logged as one line at the end (report stage)."""
+"""Report stage: what one tick did, counted by every stage and logged as one line at the end."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pullwatch.tick.deliver import ChannelReport
 
 
 @dataclass
@@ -16,27 +21,65 @@ class TickSummary:
     revisions: int = 0
     decisions: Counter[str] = field(default_factory=Counter)
     messages_sent: int = 0  # HTTP posts that succeeded (a digest counts once)
-    delivered: int = 0  # (notification, channel) pairs delivered
-    failed: int = 0  # (notification, channel) pairs that failed this tick
+    delivered: int = 0  # (notification, channel) pairs delivered (printed, in a dry run)
+    failed: int = 0  # (notification, channel) pairs that failed this tick (retryable)
+    refused: int = 0  # (notification, channel) pairs refused for good this tick (backing off)
+    errors: int = 0  # of those: rendering or sending raised something else than a refusal
+    dead_lettered: int = 0  # notifications moved to the dead letters this tick
     digests: int = 0
     pending_left: int = 0  # notifications still owed to some channel
+    held: int = 0  # (notification, channel) pairs owed but not due yet (backing off, muted)
+    left: int = 0  # due but not tried this tick (channel down, deadline)
     partial: bool = False
     watermark_advanced: bool = False
     watermark: datetime | None = None
     saves: int = 0
     conflicts: int = 0
+    dry_run: bool = False
+    clock_warning: str | None = None
+    stopped: dict[str, str] = field(default_factory=dict)  # channel -> why it stopped early
 
     @property
     def suppressed(self) -> int:
         return self.decisions["silenced"] + self.decisions["debounced"]
 
+    def add_channels(self, reports: Sequence[ChannelReport]) -> None:
+        for report in reports:
+            self.messages_sent += report.messages_sent
+            self.digests += report.digests
+            self.delivered += report.delivered
+            self.failed += report.failed
+            self.refused += report.refused
+            self.errors += report.errors
+            self.left += report.left
+            if report.stopped:
+                self.stopped[report.channel] = report.stopped
+
     def line(self) -> str:
         kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.decisions.items())) or "none"
+        watermark = (
+            f"advanced to {self.watermark.isoformat()}"
+            if self.watermark_advanced and self.watermark
+            else "unchanged"
+        )
+        extra = []
+        if self.refused:
+            extra.append(f"refused {self.refused}")
+        if self.errors:
+            extra.append(f"errors {self.errors}")
+        if self.dead_lettered:
+            extra.append(f"dead-lettered {self.dead_lettered}")
+        if self.held:
+            extra.append(f"held {self.held}")
+        if self.left:
+            extra.append(f"left for next tick {self.left}")
         return (
-            f"tick: {self.groups} groups ({self.rows_matched} rows) for {self.revisions} "
-            f"revisions; decisions: {kinds}; sent {self.messages_sent} messages "
+            f"tick{' (dry run)' if self.dry_run else ''}: {self.groups} groups "
+            f"({self.rows_matched} rows) for {self.revisions} revisions; decisions: {kinds}; "
+            f"{'printed' if self.dry_run else 'sent'} {self.messages_sent} messages "
             f"({self.digests} digests), delivered {self.delivered}, failed {self.failed}, "
-            f"suppressed {self.suppressed}, pending {self.pending_left}; watermark "
-            f"{'advanced to ' + self.watermark.isoformat() if self.watermark_advanced and self.watermark else 'unchanged'}"
+            + "".join(f"{e}, " for e in extra)
+            + f"suppressed {self.suppressed}, pending {self.pending_left}; "
+            f"{self.saves} saves; watermark {watermark}"
             f"{' (partial result)' if self.partial else ''}"
         )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifiers.alert import Alert
-from notifiers.errors import DeliveryError
-from pullwatch.errors import LedgerConflict, QueryError
+from pullwatch.errors import LedgerConflict, LedgerError, QueryError
 from pullwatch.fetch.records import FetchResult, RevisionGroup, Signal
 from pullwatch.ledger import Ledger
 
@@ -99,40 +99,62 @@ class MemoryStore:
         return str(self.version)
 
 
-class CrashingStore(MemoryStore):
-    """Fails the next save as a crash would (after the sends, before the ledger is written)."""
+class BrokenStore(MemoryStore):
+    """Every save from the ``fail_from``-th one on fails as a full disk would (``LedgerError``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_from: int = 1) -> None:
         super().__init__()
-        self.crash_next = False
+        self.fail_from = fail_from
+        self.attempted = 0
 
     def save(self, ledger: Ledger, version: str | None) -> str:
-        if self.crash_next:
-            self.crash_next = False
-            raise RuntimeError("process killed")
+        self.attempted += 1
+        if self.fail_from and self.attempted >= self.fail_from:
+            raise LedgerError("cannot write ledger file /x/ledger.json: No space left on device")
         return super().save(ledger, version)
 
 
 @dataclass
 class RecordingNotifier:
-    """A chat channel that records what it accepted and fails on demand."""
+    """A chat channel that records what it accepted and fails on demand.
+
+    ``failures`` are raised first, in order; ``refuse_apps`` always fail with their error;
+    ``broken_apps`` cannot be rendered (KeyError);
+    ``delay`` seconds pass in each send; ``on_send`` sees each payload before it is accepted."""
 
     channel: str
     service: str = "test"
-    failures: list[DeliveryError] = field(default_factory=list)  # raised first, in order
+    failures: list[BaseException] = field(default_factory=list)
     accepted: list[list[Alert]] = field(default_factory=list)  # one list per message
     attempts: int = 0
+    broken_apps: set[str] = field(default_factory=set)
+    delay: float = 0.0
+    on_send: Callable[[list[Alert]], None] | None = None
+    deadlines: list[float | None] = field(default_factory=list)
+    refuse_apps: dict[str, BaseException] = field(default_factory=dict)
 
     def render(self, alert: Alert) -> dict[str, Any]:
+        if alert.app in self.broken_apps:
+            raise KeyError("a field this renderer does not know")
         return {"alerts": [alert]}
 
     def render_digest(self, alerts: Sequence[Alert]) -> dict[str, Any]:
+        for alert in alerts:
+            self.render(alert)
         return {"alerts": list(alerts), "digest": True}
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, payload: dict[str, Any], *, deadline: float | None = None) -> None:
         self.attempts += 1
+        self.deadlines.append(deadline)
+        if self.delay:
+            time.sleep(self.delay)
         if self.failures:
             raise self.failures.pop(0)
+        for alert in payload["alerts"]:
+            if alert.app in self.refuse_apps:
+                raise self.refuse_apps[alert.app]
+        if self.on_send is not None:
+            self.on_send(list(payload["alerts"]))
         self.accepted.append(list(payload["alerts"]))
 
     @property
