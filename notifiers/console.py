@@ -137,6 +137,7 @@ class DryRunNotifier:
     ) -> None:
         self.channel = inner.channel if inner is not None else channel
         self.service = inner.service if inner is not None else "dry-run"
+        self.sends_digests: bool = getattr(inner, "sends_digests", True)
         self._inner = inner
         self._write = write
 

@@ -157,7 +157,9 @@ class _Worker:
             self.report.finished = True
 
     def _run(self) -> None:
-        batches = list(batches_of(self.owed, self.digest_threshold))
+        digests = getattr(self.notifier, "sends_digests", True)  # PagerDuty: one event each
+        threshold = self.digest_threshold if digests else len(self.owed)
+        batches = list(batches_of(self.owed, threshold))
         for number, batch in enumerate(batches):
             why = self._stop_reason()
             if why:

@@ -149,9 +149,11 @@ def test_the_first_locked_run_creates_the_blob_empty_and_leases_it(azurite: Azur
     with store.locked():
         ledger, version = store.load()
         assert ledger == Ledger.empty() and version is not None  # the empty, leased blob
-        properties = ContainerClient.from_connection_string(
-            azurite.connection_string, store.container
-        ).get_blob_client("ledger.json").get_blob_properties()
+        properties = (
+            ContainerClient.from_connection_string(azurite.connection_string, store.container)
+            .get_blob_client("ledger.json")
+            .get_blob_properties()
+        )
         assert properties.lease.state == "leased" and properties.size == 0
         store.save(_with_silence(ledger, "a"), version)
     assert [s.app for s in store.load()[0].silences] == ["a"]
