@@ -27,6 +27,8 @@ Rules, in the order they are applied to each revision (key ``environment/app/rev
    per channel, the route and what it was told. A reminder is due per channel (the route's
    repeat interval, else the global one); "resolved" goes to the channels told it was
    failing; a one-channel silence leaves that channel out ("silenced" when it was the last).
+   A route's quiet hours (``mute``) hold its channels' delivery in the outbox until they end
+   (the delivery's ``not_before``); a later notification for the revision replaces a held one.
 7. Resolved entries are pruned when resolved longer ago than ``retention`` (strictly).
 
 Boundaries are inclusive (``>=``) for grace, occurrences, quiet period and repeat interval; a
@@ -181,8 +183,10 @@ def decide(
             entries[key] = verdict.entry
         notification_id = None
         if verdict.alert is not None:
-            targets = verdict.routed.channels if verdict.routed is not None else channels
-            notification, ledger = enqueue(ledger, verdict.alert, targets, now=now)
+            routed = verdict.routed
+            targets = routed.channels if routed is not None else channels
+            hold = routed.held if routed is not None else None  # quiet hours: not before
+            notification, ledger = enqueue(ledger, verdict.alert, targets, now=now, hold=hold)
             if notification is not None:
                 queued.append(notification)
                 notification_id = notification.id
