@@ -2,10 +2,12 @@
 
 One worker thread per channel, so a slow or silent channel never holds up another. A worker
 takes the channel's due notifications in the order they were created (more than
-``digest_threshold`` firing, or resolved, ones go out as one digest) and, for each message:
+``digest_threshold`` firing, or resolved, ones go out as one digest: ``DigestPage``s, one
+message each, and a notification counts as delivered only when the page that shows it was
+accepted) and, for each message:
 
-- stops when the deadline nears (no post starts later than ``Deadline.last_start``), or when the
-  journal cannot record any more;
+- stops when the deadline nears (no post starts later than ``Deadline.posts_end`` less a
+  second), or when the journal cannot record any more;
 - renders it; any exception while rendering or sending one notification marks just that one
   refused, with the error's class (never its text, never a URL), logged once, and the worker
   goes on with the rest;
@@ -27,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from notifiers.alert import AlertKind
-from notifiers.base import Notifier
+from notifiers.base import Notifier, digest_pages
 from notifiers.errors import DeliveryError
+from pullwatch.decide.alerts import AlertContext, storm_link
 from pullwatch.ledger import Ledger, PendingNotification, due
 from pullwatch.tick.record import Journal, Posted, Result
 
@@ -37,6 +40,8 @@ log = logging.getLogger("pullwatch.tick")
 _FIRING_KINDS = frozenset({AlertKind.FIRING, AlertKind.REMINDER, AlertKind.CAUSE_CHANGED})
 MIN_POST_SECONDS = 1.0  # a post is not started with less time than this before the deadline
 MAX_SAVE_RESERVE = 30.0  # seconds kept after the last post for the final save
+SEE_ALL = "python -m pullwatch ledger show --firing"  # a digest points to every firing revision
+Message = tuple[dict[str, object], list[PendingNotification]]  # a payload and whom it shows
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ def dispatch(
     deadline: Deadline,
     digest_threshold: int,
     dry_run: bool = False,
+    context: AlertContext | None = None,
 ) -> list[ChannelReport]:
     """Deliver every due notification, one worker per channel; wait for them until the
     deadline's post window ends (a worker stuck past it is left behind, its posts unrecorded)."""
@@ -103,7 +109,7 @@ def dispatch(
         if not owed:
             report.finished = True
             continue
-        worker = _Worker(notifier, owed, journal, report, deadline, digest_threshold)
+        worker = _Worker(notifier, owed, journal, report, deadline, digest_threshold, context)
         thread = threading.Thread(
             target=worker.run, name=f"deliver-{notifier.channel}", daemon=True
         )
@@ -134,6 +140,7 @@ class _Worker:
         report: ChannelReport,
         deadline: Deadline,
         digest_threshold: int,
+        context: AlertContext | None = None,
     ) -> None:
         self.notifier = notifier
         self.owed = owed
@@ -141,6 +148,7 @@ class _Worker:
         self.report = report
         self.deadline = deadline
         self.digest_threshold = digest_threshold
+        self.context = context  # for a digest's link to every failing revision in the Logs blade
 
     @property
     def channel(self) -> str:
@@ -161,17 +169,17 @@ class _Worker:
         threshold = self.digest_threshold if digests else len(self.owed)
         batches = list(batches_of(self.owed, threshold))
         for number, batch in enumerate(batches):
-            why = self._stop_reason()
-            if why:
-                self._leave(batches[number:], why)
-                return
-            payload, sendable = self._render(batch)
-            if not sendable:
-                continue
-            retryable = self._send(payload, sendable)
-            if retryable:
-                self._leave(batches[number + 1 :], "channel down or slow")
-                return
+            messages = self._render(batch)
+            for index, (payload, carried) in enumerate(messages):
+                why = self._stop_reason()
+                if why:
+                    rest = [n for _, later in messages[index:] for n in later]
+                    self._leave([rest, *batches[number + 1 :]], why)
+                    return
+                if self._send(payload, carried):
+                    rest = [n for _, later in messages[index + 1 :] for n in later]
+                    self._leave([rest, *batches[number + 1 :]], "channel down or slow")
+                    return
 
     def _stop_reason(self) -> str:
         if self.journal.stopped:
@@ -191,39 +199,55 @@ class _Worker:
                 left,
             )
 
-    def _render(
-        self, batch: list[PendingNotification]
-    ) -> tuple[dict[str, object], list[PendingNotification]]:
-        """The payload and the notifications it carries; those that cannot be rendered are
-        recorded as refused (a digest is rendered again without them)."""
-        notifier = self.notifier
+    def _render(self, batch: list[PendingNotification]) -> list[Message]:
+        """The messages for ``batch`` (a digest may need several), each with the notifications
+        it shows; those that cannot be rendered are recorded as refused (a digest is rendered
+        again without them)."""
         try:
-            if len(batch) == 1:
-                return notifier.render(batch[0].alert), batch
-            return notifier.render_digest([n.alert for n in batch]), batch
+            return self._messages(batch)
         except Exception as error:
             if len(batch) == 1:
                 self._refuse_unrenderable(batch, error)
-                return {}, []
+                return []
             digest_error = error
         good: list[PendingNotification] = []
         for notification in batch:
             try:
-                notifier.render(notification.alert)
+                self.notifier.render(notification.alert)
             except Exception as error:
                 self._refuse_unrenderable([notification], error)
             else:
                 good.append(notification)
+        if not good:
+            return []
         try:
-            if len(good) > 1:
-                return notifier.render_digest([n.alert for n in good]), good
-            if good:
-                return notifier.render(good[0].alert), good
+            return self._messages(good)
         except Exception as error:
             digest_error = error
-        if good:
-            self._refuse_unrenderable(good, digest_error)
-        return {}, []
+        self._refuse_unrenderable(good, digest_error)
+        return []
+
+    def _messages(self, batch: list[PendingNotification]) -> list[Message]:
+        """One message, or the pages of a digest (``DigestPage.shown`` says whom each lists);
+        a notification no page shows stays owed (left for the next tick)."""
+        if len(batch) == 1:
+            return [(self.notifier.render(batch[0].alert), batch)]
+        alerts = [n.alert for n in batch]
+        link = storm_link(alerts, self.context) if self.context is not None else None
+        pages = digest_pages(self.notifier, alerts, links=(link,) if link else (), see_all=SEE_ALL)
+        messages: list[Message] = [
+            (page.payload, [batch[i] for i in page.shown]) for page in pages if page.shown
+        ]
+        unshown = len(batch) - sum(len(carried) for _, carried in messages)
+        if unshown:
+            self.report.left += unshown
+            log.warning(
+                "channel %s: the digest's pages left out %d notification(s); "
+                "they are tried again next tick",
+                self.channel,
+                unshown,
+            )
+        return messages
 
     def _refuse_unrenderable(self, batch: list[PendingNotification], error: Exception) -> None:
         reason = f"rendering failed ({type(error).__name__})"

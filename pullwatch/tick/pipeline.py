@@ -119,6 +119,7 @@ def run_tick(
             deadline=deadline,
             digest_threshold=digest_threshold,
             dry_run=dry_run,
+            context=context,
         )
         summary.add_channels(reports)
         try:

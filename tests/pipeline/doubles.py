@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifiers.alert import Alert
+from notifiers.alert import Alert, Link
+from notifiers.base import DigestPage
 from pullwatch.errors import LedgerConflict, LedgerError, QueryError
 from pullwatch.fetch.records import FetchResult, RevisionGroup, Signal
 from pullwatch.ledger import Ledger
@@ -118,13 +119,13 @@ class BrokenStore(MemoryStore):
 class RecordingNotifier:
     """A chat channel that records what it accepted and fails on demand.
 
-    ``failures`` are raised first, in order; ``refuse_apps`` always fail with their error;
+    ``failures`` are raised first, in order (None: that send succeeds); ``refuse_apps`` always fail with their error;
     ``broken_apps`` cannot be rendered (KeyError);
     ``delay`` seconds pass in each send; ``on_send`` sees each payload before it is accepted."""
 
     channel: str
     service: str = "test"
-    failures: list[BaseException] = field(default_factory=list)
+    failures: list[BaseException | None] = field(default_factory=list)
     accepted: list[list[Alert]] = field(default_factory=list)  # one list per message
     attempts: int = 0
     broken_apps: set[str] = field(default_factory=set)
@@ -132,6 +133,18 @@ class RecordingNotifier:
     on_send: Callable[[list[Alert]], None] | None = None
     deadlines: list[float | None] = field(default_factory=list)
     refuse_apps: dict[str, BaseException] = field(default_factory=dict)
+    page_size: int = 0  # a digest is split into pages of this many alerts (0: one page)
+    unpaged_apps: set[str] = field(default_factory=set)  # a digest's pages leave these out
+
+    def render_digest_pages(
+        self, alerts: Sequence[Alert], *, links: Sequence[Link] = (), see_all: str | None = None
+    ) -> list[DigestPage]:
+        shown = [i for i, alert in enumerate(alerts) if alert.app not in self.unpaged_apps]
+        size = self.page_size or len(shown) or 1
+        pages = [shown[start : start + size] for start in range(0, len(shown), size)]
+        return [
+            DigestPage(self.render_digest([alerts[i] for i in page]), tuple(page)) for page in pages
+        ]
 
     def render(self, alert: Alert) -> dict[str, Any]:
         if alert.app in self.broken_apps:
@@ -149,7 +162,9 @@ class RecordingNotifier:
         if self.delay:
             time.sleep(self.delay)
         if self.failures:
-            raise self.failures.pop(0)
+            failure = self.failures.pop(0)
+            if failure is not None:  # None: this send succeeds
+                raise failure
         for alert in payload["alerts"]:
             if alert.app in self.refuse_apps:
                 raise self.refuse_apps[alert.app]

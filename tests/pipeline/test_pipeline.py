@@ -162,6 +162,22 @@ def test_more_than_threshold_firing_becomes_one_digest_per_channel() -> None:
     assert summary.digests == 2 and store.saves <= 1 + 2 and not pending(store.ledger)
 
 
+def test_a_digest_in_pages_marks_delivered_only_what_an_accepted_page_showed() -> None:
+    teams = RecordingNotifier("teams-1", page_size=4, unpaged_apps={"app07"})
+    teams.failures = [None, DOWN]  # page 1 accepted, page 2 down
+    store = MemoryStore()
+    summary = tick(ListSource([failure(f"app{i:02d}") for i in range(12)]), store, [teams])
+    assert [len(m) for m in teams.accepted] == [4]
+    delivered = {a.app for a in teams.alerts}
+    owed = {n.alert.app for n in pending(store.ledger)}
+    assert owed == {f"app{i:02d}" for i in range(12)} - delivered  # page 2, 3 and app07 owed
+    assert "app07" in owed and summary.failed == 4 and summary.delivered == 4
+    teams.failures, teams.unpaged_apps = [], set()
+    tick(ListSource([]), store, [teams], now=later(1))
+    assert sorted(a.app for a in teams.alerts) == [f"app{i:02d}" for i in range(12)]
+    assert not pending(store.ledger)
+
+
 def test_exactly_threshold_is_still_single_messages() -> None:
     slack = RecordingNotifier("slack-1")
     tick(ListSource([failure(f"app{i}") for i in range(5)]), MemoryStore(), [slack], threshold=5)
