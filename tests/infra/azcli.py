@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.infra.conftest import REPO
+from tests.infra import bicep_syntax
+from tests.infra.conftest import INFRA, REPO
 
 AZ = REPO / ".venv-azcli" / "bin" / "az"
 LOGIN_ERROR = "Please run 'az login'"
@@ -61,19 +62,33 @@ def check(argv: list[str], config_dir: Path) -> AzCall:
 
 
 # A stand-in `az` for scripts: checks each call with the real az, records it, then answers from
-# AZ_SHIM_ANSWERS (JSON list of [argv prefix, stdout, exit code]; first match wins; else "", 0).
+# AZ_SHIM_ANSWERS, a JSON list of [argv prefix, answers]; the first matching prefix wins, and its
+# answers ([stdout, exit code] pairs) are given in turn, the last one repeated; no match: "", 0.
 AZ_SHIM = """#!{python}
 import json, os, subprocess, sys
 argv = sys.argv[1:]
-real = subprocess.run([{az!r}, *argv], capture_output=True, text=True,
-                      env={{**os.environ, "AZURE_CONFIG_DIR": os.environ["AZ_SHIM_CONFIG"]}})
+cache_file = os.path.join(os.environ["AZ_SHIM_CACHE"], "checked.json")
+cache = json.load(open(cache_file)) if os.path.exists(cache_file) else {{}}
+key = json.dumps(argv)
+if key not in cache:
+    real = subprocess.run([{az!r}, *argv], capture_output=True, text=True,
+                          env={{**os.environ, "AZURE_CONFIG_DIR": os.environ["AZ_SHIM_CACHE"]}})
+    cache[key] = {{"returncode": real.returncode, "stderr": real.stderr}}
+    json.dump(cache, open(cache_file, "w"))
 with open(os.environ["AZ_SHIM_LOG"], "a") as log:
-    log.write(json.dumps({{"argv": argv, "returncode": real.returncode, "stderr": real.stderr}}) + "\\n")
-for prefix, stdout, code in json.loads(os.environ.get("AZ_SHIM_ANSWERS", "[]")):
+    log.write(json.dumps({{"argv": argv, **cache[key]}}) + "\\n")
+for index, (prefix, answers) in enumerate(json.loads(os.environ.get("AZ_SHIM_ANSWERS", "[]"))):
     if argv[: len(prefix)] == prefix:
+        counter = os.path.join(os.environ["AZ_SHIM_STATE"], f"answer-{{index}}")
+        used = int(open(counter).read()) if os.path.exists(counter) else 0
+        with open(counter, "w") as count:
+            count.write(str(used + 1))
+        stdout, code = answers[min(used, len(answers) - 1)]
         sys.stdout.write(stdout)
         sys.exit(code)
 """
+
+Answers = Sequence[tuple[list[str], Sequence[tuple[str, int]]]]
 
 
 @dataclass(frozen=True)
@@ -88,12 +103,16 @@ def record_shell(
     script: str,
     tmp_path: Path,
     *,
-    answers: Sequence[tuple[list[str], str, int]] = (),
+    answers: Answers = (),
     env: dict[str, str] | None = None,
-    shell: str = "bash",
+    interpreter: str = "bash",
     timeout: float = 120,
+    cache: Path | None = None,
 ) -> ShellRun:
-    """Run `script` (a file path or source text for `shell`) with the recording az on PATH."""
+    """Run `script` (a file path or source text for `interpreter`) with the recording az on PATH.
+
+    `cache`: a directory shared between runs (the real az's configuration and the results of the
+    command lines already checked: each check takes about 2 s)."""
     if not AZ.exists():
         raise AssertionError(f"the Azure CLI is not installed at {AZ}: run `make azcli-env`")
     bin_dir = tmp_path / "bin"
@@ -101,19 +120,22 @@ def record_shell(
     shim = bin_dir / "az"
     shim.write_text(AZ_SHIM.format(python=sys.executable, az=str(AZ)))
     shim.chmod(0o755)
-    config = tmp_path / "azure-config"
+    config = cache or tmp_path / "azure-config"
     config.mkdir(exist_ok=True)
+    state = tmp_path / "answers"
+    state.mkdir(exist_ok=True)
     log = tmp_path / "az-calls.jsonl"
     log.write_text("")
     run_env = _environment(config)
     run_env.update(env or {})
     run_env.update(
         PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        AZ_SHIM_CONFIG=str(config),
+        AZ_SHIM_CACHE=str(config),
+        AZ_SHIM_STATE=str(state),
         AZ_SHIM_LOG=str(log),
-        AZ_SHIM_ANSWERS=json.dumps([list(answer) for answer in answers]),
+        AZ_SHIM_ANSWERS=json.dumps([[prefix, list(given)] for prefix, given in answers]),
     )
-    command = [shell, script] if Path(script).is_file() else [shell, "-c", script]
+    command = [interpreter, script] if Path(script).is_file() else [interpreter, "-c", script]
     result = subprocess.run(
         command,
         capture_output=True,
@@ -128,3 +150,24 @@ def record_shell(
         for entry in map(json.loads, log.read_text().splitlines())
     ]
     return ShellRun(result.returncode, result.stdout, result.stderr, calls)
+
+
+def arm_template_like_main(path: Path) -> Path:
+    """An empty ARM template with main.bicep's parameters, to stand in for infra/main.bicep: az
+    compiles a .bicep file (downloading Bicep) before it asks for a login, and it checks the
+    parameter names given against the template's."""
+    params = bicep_syntax.declarations(bicep_syntax.parse_file(INFRA / "main.bicep")).params
+    path.write_text(
+        json.dumps(
+            {
+                "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0",
+                "parameters": {
+                    name: {"type": "string", **({"defaultValue": ""} if has_default else {})}
+                    for name, has_default in params.items()
+                },
+                "resources": [],
+            }
+        )
+    )
+    return path

@@ -20,3 +20,9 @@ def bicep_json() -> dict[str, Any]:
     return {
         path.relative_to(INFRA).as_posix(): parser.parse(file_path=path) for path in BICEP_FILES
     }
+
+
+@pytest.fixture(scope="session")
+def az_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real az's configuration and already-checked command lines, shared (tests/infra/azcli.py)."""
+    return tmp_path_factory.mktemp("az-cache")

@@ -37,7 +37,9 @@ def _bash_block(section: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def permission_calls(tmp_path_factory: pytest.TempPathFactory) -> list[azcli.AzCall]:
+def permission_calls(
+    tmp_path_factory: pytest.TempPathFactory, az_cache: Path
+) -> list[azcli.AzCall]:
     script = _bash_block(_section("Who can deploy"))
     script = script.replace(
         "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>",
@@ -47,7 +49,8 @@ def permission_calls(tmp_path_factory: pytest.TempPathFactory) -> list[azcli.AzC
     run = azcli.record_shell(
         "set -eu\n" + script,
         tmp_path_factory.mktemp("az"),
-        answers=[(["ad", "signed-in-user", "show"], DEPLOYER + "\n", 0)],
+        answers=[(["ad", "signed-in-user", "show"], [(DEPLOYER + "\n", 0)])],
+        cache=az_cache,
     )
     assert run.returncode == 0, run.stderr
     return run.calls
@@ -106,3 +109,74 @@ def test_the_checker_catches_a_seeded_bad_option(tmp_path: Path) -> None:
     )
     assert not call.parses
     assert call.returncode == 2
+
+
+def test_the_azure_cli_route_parses_and_runs_the_hook(tmp_path: Path, az_cache: Path) -> None:
+    script = _bash_block(_section("With the Azure CLI and Core Tools"))
+    url_file = tmp_path / "teams-webhook-url.txt"
+    url_file.write_text("https://example.invalid/hook")
+    script = (
+        script.replace(
+            "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>",
+            WORKSPACE,
+        )
+        .replace("infra/main.bicep", str(azcli.arm_template_like_main(tmp_path / "main.json")))
+        .replace("teams-webhook-url.txt", str(url_file))
+    )
+    assert "<" not in script
+    (tmp_path / "bin").mkdir()
+    func = tmp_path / "bin" / "func"
+    func.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "func-args"}\n')
+    func.chmod(0o755)
+    run = azcli.record_shell(
+        "set -eu\n" + script,
+        tmp_path,
+        answers=[
+            (["deployment", "group", "show"], [("func-pullwatch-abc\n", 0)]),
+            (["account", "show"], [("11111111-2222-3333-4444-555555555555\n", 0)]),
+            (["rest", "--method", "get"], [("", 0)]),  # the hook: no references
+        ],
+        cache=az_cache,
+    )
+    assert run.returncode == 0, run.stderr
+    assert [c.argv[:3] for c in run.calls] == [
+        ["group", "create", "--name"],
+        ["deployment", "group", "create"],
+        ["deployment", "group", "show"],
+        ["account", "show", "--query"],
+        ["rest", "--method", "get"],
+    ]
+    for call in run.calls:
+        assert call.parses, (call.argv, call.stderr[-400:])
+    assert (tmp_path / "func-args").read_text().split() == [
+        "azure",
+        "functionapp",
+        "publish",
+        "func-pullwatch-abc",
+        "--python",
+    ]
+
+
+def test_the_reference_status_command_parses(tmp_path: Path, az_cache: Path) -> None:
+    script = _bash_block(_section("Check the Key Vault references"))
+    script = script.replace("<app>", "func-pullwatch-abc").replace("<rg>", "rg-pullwatch")
+    run = azcli.record_shell(
+        "set -eu\n" + script,
+        tmp_path,
+        answers=[
+            (
+                ["functionapp", "show"],
+                [("/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z\n", 0)],
+            )
+        ],
+        cache=az_cache,
+    )
+    assert run.returncode == 0, run.stderr
+    assert len(run.calls) == 2
+    for call in run.calls:
+        assert call.parses, (call.argv, call.stderr[-400:])
+    rest = run.calls[1]
+    assert rest.argv[rest.argv.index("--url") + 1] == (
+        "/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z"
+        "/config/configreferences/appsettings?api-version=2022-03-01"
+    )
