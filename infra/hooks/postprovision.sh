@@ -8,10 +8,13 @@
 # start on it. Microsoft documents forcing a new resolution with a POST to
 # <site>/config/configreferences/appsettings/refresh and reading each reference's status from
 # <site>/config/configreferences/appsettings
-# (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references#understand-rotation).
+# (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references#understand-rotation;
+# the status list: https://learn.microsoft.com/rest/api/appservice/web-apps/get-app-settings-key-vault-references).
 #
 # Reads AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP and AZURE_FUNCTION_APP_NAME from the environment
-# azd gives hooks (or from `azd env get-value`). Prints setting names and statuses, never values.
+# azd gives hooks (https://learn.microsoft.com/azure/developer/azure-developer-cli/azd-extensibility),
+# or from `azd env get-value`. Needs the Azure CLI signed in (`az login`: `azd auth login` is not
+# enough). Prints setting names and statuses, never values.
 # POSTPROVISION_ATTEMPTS (default 45) x POSTPROVISION_INTERVAL_SECONDS (default 20): 15 minutes.
 set -eu
 
@@ -21,6 +24,12 @@ interval=${POSTPROVISION_INTERVAL_SECONDS:-20}
 
 say() { printf 'postprovision: %s\n' "$*"; }
 fail() { printf 'postprovision: %s\n' "$*" >&2; exit 1; }
+
+for setting in POSTPROVISION_ATTEMPTS:"$attempts" POSTPROVISION_INTERVAL_SECONDS:"$interval"; do
+  case ${setting#*:} in
+    '' | *[!0-9]*) fail "${setting%%:*} must be a whole number, not '${setting#*:}'" ;;
+  esac
+done
 
 # An azd environment value: the hook's environment first, then azd itself.
 env_value() {
@@ -39,7 +48,13 @@ site="/subscriptions/$subscription/resourceGroups/$resource_group/providers/Micr
 references="$site/config/configreferences/appsettings?api-version=$api_version"
 refresh="$site/config/configreferences/appsettings/refresh?api-version=$api_version"
 
-# name<TAB>status of every Key Vault reference that is not resolved ("" when all are); $1: JMESPath filter
+# The hook uses the Azure CLI, which `azd auth login` does not sign in: say so rather than warn later.
+command -v az >/dev/null 2>&1 \
+  || fail "the Azure CLI (az) is not installed; install it, run az login, then: azd hooks run postprovision"
+az account show --subscription "$subscription" --output none \
+  || fail "the Azure CLI cannot use subscription $subscription (azd auth login does not sign in az): run az login, then: azd hooks run postprovision"
+
+# name<TAB>status of each Key Vault reference that the JMESPath filter $1 selects ('' selects all)
 reference_statuses() {
   az rest --method get --url "$references" --query "value[$1].[name, properties.status]" --output tsv
 }

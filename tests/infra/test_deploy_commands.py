@@ -144,6 +144,7 @@ def test_the_azure_cli_route_parses_and_runs_the_hook(tmp_path: Path, az_cache: 
         ["deployment", "group", "create"],
         ["deployment", "group", "show"],
         ["account", "show", "--query"],
+        ["account", "show", "--subscription"],  # the hook: is az signed in?
         ["rest", "--method", "get"],
     ]
     for call in run.calls:

@@ -7,6 +7,7 @@ The ARM endpoints themselves cannot be reached from here.
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import subprocess
@@ -34,6 +35,9 @@ SITE = (
 GET = ["rest", "--method", "get"]
 POST = ["rest", "--method", "post"]
 RESTART = ["functionapp", "restart"]
+SIGNED_IN = ["account", "show", "--subscription"]
+# A command line of the hook that runs az (not a message that mentions it): its first three words.
+AZ_COMMAND = re.compile(r"^\s*(?:if\s+)?az\s+(\S+)\s+(\S+)\s+(\S+)", re.MULTILINE)
 TEAMS = "PULLWATCH_TEAMS_WEBHOOK_URLS"
 SLACK = "PULLWATCH_SLACK_WEBHOOK_URLS"
 
@@ -118,6 +122,10 @@ def test_waits_until_resolved_then_restarts(tmp_path: Path, az_cache: Path) -> N
         ],
     )
     assert run.returncode == 0, run.stderr
+    # this run reaches every az command line of the hook, so each was checked by the real az
+    in_script = {tuple(m.groups()) for m in AZ_COMMAND.finditer(HOOK.read_text())}
+    assert in_script == {tuple(SIGNED_IN), tuple(GET), tuple(POST), (*RESTART, "--name")}
+    assert {tuple(call.argv[:3]) for call in run.calls} == in_script
     assert _count(run, POST) == 3
     assert _count(run, RESTART) == 1
     assert run.calls[-1].argv[:2] == RESTART
@@ -162,5 +170,51 @@ def test_a_missing_value_is_one_line_naming_it(
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         f"postprovision: {missing} is not set (run this hook through azd, or export {missing})"
+    ]
+    assert run.calls == []
+
+
+def test_an_az_without_login_stops_before_any_wait(tmp_path: Path, az_cache: Path) -> None:
+    run = _run(tmp_path, az_cache, [(SIGNED_IN, [("", 1)])])
+    assert run.returncode == 1
+    assert [call.argv[:3] for call in run.calls] == [SIGNED_IN]
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(
+        "postprovision: the Azure CLI cannot use subscription " + ENV["AZURE_SUBSCRIPTION_ID"]
+    )
+    assert "run az login, then: azd hooks run postprovision" in line
+
+
+def test_no_azure_cli_is_one_line(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"  # the tools the hook needs, without az
+    bin_dir.mkdir()
+    for tool in ("printenv", "awk", "cut", "tr", "sleep"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    result = subprocess.run(
+        ["/bin/sh", str(HOOK)],
+        capture_output=True,
+        text=True,
+        env={**ENV, "PATH": str(bin_dir)},
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "postprovision: the Azure CLI (az) is not installed; install it, run az login, then: azd hooks run postprovision"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("POSTPROVISION_ATTEMPTS", "ten"), ("POSTPROVISION_INTERVAL_SECONDS", "1.5")],
+)
+def test_a_bad_number_is_one_line_naming_it(
+    tmp_path: Path, az_cache: Path, name: str, value: str
+) -> None:
+    run = _run(tmp_path, az_cache, [], env={**ENV, name: value})
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"postprovision: {name} must be a whole number, not '{value}'"
     ]
     assert run.calls == []
