@@ -38,29 +38,36 @@ from tests.fakes.resourcegraph import FakeResourceGraph  # noqa: E402
 LOGS = ROOT / "samples" / "containerapp-system-logs-cl.json"
 RESOURCES = ROOT / "samples" / "azure-resources.json"
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
+CHECKED = 5  # revisions of the sample whose cause the configuration can explain (401, 403, DNS, ...)
 
 
 def one_tick(verifier: Verifier | None) -> float:
+    """One tick's time; it fails loudly unless every message was delivered and, with the check,
+    every checked revision was checked (a figure for ticks that broke measures nothing)."""
     with tempfile.TemporaryDirectory() as folder:
         store = FileStore(Path(folder) / "ledger.json")
         started = time.perf_counter()
-        run_tick(
+        summary = run_tick(
             source=FileSource(LOGS, Policy().quiet_period * 2),
             store=store,
-            notifiers=[DryRunNotifier(_Null())],  # type: ignore[arg-type]
+            notifiers=[DryRunNotifier(lambda line: None)],
             policy=Policy(),
             now=NOW,
             enricher=verifier,
         )
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if summary.failed or summary.errors or summary.refused or not summary.delivered:
+            raise SystemExit(f"verify_latency: the tick did not deliver: {summary.line()}")
+        if verifier is not None:
+            ledger, _ = store.load()
+            checks = [e.verification for e in ledger.entries.values() if e.verification]
+            if len(checks) < CHECKED or any(c.get("error") for c in checks):
+                errors = sorted({str(c.get("error")) for c in checks if c.get("error")})
+                raise SystemExit(
+                    f"verify_latency: {len(checks)} revision(s) checked, expected {CHECKED}; "
+                    f"errors: {errors or 'none'}"
+                )
+        return elapsed
 
 
 def main() -> int:
