@@ -68,6 +68,21 @@ def test_demo_shows_three_ticks_nothing_repeats_and_a_resolution(tmp_path: Path)
     tick2, tick3 = rest.split("Tick 3", 1)
     assert tick1.count("🔴 Image pull failing") >= 5
     assert "az acr repository show-tags --name acrpullwatchprod --repository orders-api" in tick1
+    # verified findings from samples/azure-resources.json, each leading its alert with its fix
+    assert tick1.count("✔ Checked 09:00 UTC: ") >= 2
+    assert tick1.count("Fix (from the configuration check):") >= 2
+    assert (
+        "✔ Checked 09:00 UTC: identity id-shipping (principal a1c9e7d5-3b2f-4a6e-8d0c-1e2f3a4b5c6d)"
+        " has no AcrPull on acrpullwatchprod" in tick1
+    )
+    assert (
+        "$ az role assignment create --role \"AcrPull\" --assignee-object-id "
+        "a1c9e7d5-3b2f-4a6e-8d0c-1e2f3a4b5c6d --assignee-principal-type ServicePrincipal --scope "
+        "/subscriptions/6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b/resourceGroups/rg-shop-prod/providers/"
+        "Microsoft.ContainerRegistry/registries/acrpullwatchprod" in tick1
+    )
+    assert "acrcorpnet's firewall denies by default" in tick1
+    assert "could not check" not in out
     assert "🔴" not in tick2 and "nothing new" in tick2
     assert tick3.count("✅ Resolved") == 1 and "orders-api--0000007" in tick3
     assert "🔴" not in tick3
