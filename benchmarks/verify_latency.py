@@ -38,7 +38,8 @@ from tests.fakes.resourcegraph import FakeResourceGraph  # noqa: E402
 LOGS = ROOT / "samples" / "containerapp-system-logs-cl.json"
 RESOURCES = ROOT / "samples" / "azure-resources.json"
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-CHECKED = 5  # revisions of the sample whose cause the configuration can explain (401, 403, DNS, ...)
+# revisions of the sample whose cause the configuration can explain (401, 403, DNS, ...)
+CHECKED = 5
 
 
 def one_tick(verifier: Verifier | None) -> float:

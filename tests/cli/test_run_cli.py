@@ -76,7 +76,7 @@ def test_demo_shows_three_ticks_nothing_repeats_and_a_resolution(tmp_path: Path)
         " has no AcrPull on acrpullwatchprod" in tick1
     )
     assert (
-        "$ az role assignment create --role \"AcrPull\" --assignee-object-id "
+        '$ az role assignment create --role "AcrPull" --assignee-object-id '
         "a1c9e7d5-3b2f-4a6e-8d0c-1e2f3a4b5c6d --assignee-principal-type ServicePrincipal --scope "
         "/subscriptions/6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b/resourceGroups/rg-shop-prod/providers/"
         "Microsoft.ContainerRegistry/registries/acrpullwatchprod" in tick1
