@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pullwatch.errors import PullwatchError
+from pullwatch.fetch.exports import detect_encoding
 
 APP_TYPES = ("microsoft.app/containerapps", "microsoft.app/jobs")
 ENVIRONMENT_TYPE = "microsoft.app/managedenvironments"
@@ -250,12 +251,19 @@ def load_snapshot_file(path: str | Path) -> Snapshot:
     """A snapshot from a file (``--resources FILE``); one-line ``SnapshotError`` when unreadable."""
     file = Path(path)
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes()
+        # az graph query > file in Windows PowerShell writes UTF-16; elsewhere UTF-8 (BOM or not)
+        document = json.loads(raw.decode(detect_encoding(raw[:512])))
     except FileNotFoundError:
         raise SnapshotError(f"--resources {file}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SnapshotError(f"--resources {file}: not a JSON document ({error})") from None
-    return snapshot_from_rows(rows_of_document(document, source=f"--resources {file}"))
+    try:
+        return snapshot_from_rows(rows_of_document(document, source=f"--resources {file}"))
+    except SnapshotError as error:
+        if str(error).startswith("--resources "):
+            raise
+        raise SnapshotError(f"--resources {file}: {error}") from None
 
 
 def snapshot_from_rows(rows: Iterable[Any]) -> Snapshot:
