@@ -1,6 +1,7 @@
 """PagerDuty in real ticks against a local Events API server: one trigger per revision with its
 dedup_key, nothing on reminders (the chat channel still gets them), resolve with the same key,
-429 retried within the tick, 400 never retried as if it were a 429."""
+429 retried within the tick, 400 never retried as if it were a 429 and dead-lettered after
+DEAD_LETTER_AFTER refusals."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from notifiers import Delivery, RetryPolicy, WebhookURL
 from notifiers.endpoint import RoutingKey
 from notifiers.pagerduty import PagerDutyNotifier
 from pullwatch.decide import Policy
+from pullwatch.ledger.outbox import DEAD_LETTER_AFTER, DeliveryState
 from pullwatch.tick.pipeline import run_tick
 from tests.pipeline.doubles import T0, ListSource, MemoryStore, RecordingNotifier, failure, success
 
@@ -88,3 +90,28 @@ def test_429_is_retried_in_the_tick_and_400_is_kept_without_retry(
     errors = [d.last_error or "" for n in store.ledger.outbox for d in n.deliveries]
     assert any("HTTP 400" in e and "rejected, not retried" in e for e in errors)
     assert not any(KEY in e for e in errors)
+
+
+def test_an_event_pagerduty_keeps_refusing_with_400_is_dead_lettered_then_never_sent_again(
+    httpserver: HTTPServer, pager: PagerDutyNotifier
+) -> None:
+    """400 is permanent: no retry within a tick, a growing wait between ticks (5, 10, 20 minutes)
+    and, at the DEAD_LETTER_AFTER-th refusal, the dead letters; the chat channel is unaffected."""
+    httpserver.expect_request("/v2/enqueue").respond_with_json(
+        {"status": "invalid event", "message": "Event object is invalid"}, status=400
+    )
+    chat, store = RecordingNotifier("chat"), MemoryStore()
+    source = ListSource([failure("a")])
+    posts = []
+    for minutes in (10, 12, 16, 24, 27, 40, 48, 60, 120):
+        source.groups = [failure("a", minutes=minutes - 2)]  # still failing
+        tick(source, store, [chat, pager], minutes)
+        posts.append(len(httpserver.log))
+    assert posts == [1, 1, 2, 2, 3, 3, 4, 4, 4]  # one post per due tick, none after the fourth
+    assert [n.alert.app for n in store.ledger.dead_letters] == ["a"]
+    [letter] = store.ledger.dead_letters
+    [delivery] = [d for d in letter.deliveries if d.channel == "pagerduty-prod"]
+    assert delivery.state is DeliveryState.DEAD and delivery.refusals == DEAD_LETTER_AFTER
+    assert "HTTP 400" in (delivery.last_error or "") and KEY not in (delivery.last_error or "")
+    assert not any(n.alert.app == "a" for n in store.ledger.outbox)
+    assert chat.kinds()[0] == ("a", "firing")  # told once, at the first tick
