@@ -67,6 +67,9 @@ param logAnalyticsWorkspaceId string
 ])
 param logAnalyticsAccess string = 'tables'
 
+@description('Resource ids of the resource groups (/subscriptions/<id>/resourceGroups/<name>) or subscriptions (/subscriptions/<id>) that hold the watched container apps, their registries, VNets and private DNS zones, separated by commas, spaces or newlines. The app\'s identity gets Reader on each, for the configuration check in Azure Resource Graph (PULLWATCH_VERIFY). Empty (default): no role is assigned, and alerts say the configuration could not be checked.')
+param verifyScopes string = ''
+
 @secure()
 @description('Teams Workflows webhook URLs, comma or newline separated (stored in Key Vault); empty: no Teams alerts.')
 param teamsWebhookUrls string = ''
@@ -122,6 +125,12 @@ var workspaceIdSegments = split(logAnalyticsWorkspaceId, '/')
 var workspaceSubscriptionId = workspaceIdSegments[2]
 var workspaceResourceGroupName = workspaceIdSegments[4]
 var workspaceName = last(workspaceIdSegments)
+
+// verifyScopes as a list of ids, split by kind: a resource group id has a resourceGroups segment
+// (/subscriptions/<id>/resourceGroups/<name>), a subscription id does not (/subscriptions/<id>).
+var verifyScopeIds = filter(split(replace(replace(replace(replace(verifyScopes, '\r', ' '), '\n', ' '), '\t', ' '), ',', ' '), ' '), id => !empty(id))
+var verifyResourceGroupIds = filter(verifyScopeIds, id => contains(toLower(id), '/resourcegroups/'))
+var verifySubscriptionIds = filter(verifyScopeIds, id => !contains(toLower(id), '/resourcegroups/'))
 
 var deploymentContainerName = 'app-package-${resourceToken}'
 var ledgerContainerName = 'pullwatch'
@@ -198,6 +207,25 @@ module workspaceRole 'app/workspace-role.bicep' = {
     logAnalyticsAccess: logAnalyticsAccess
   }
 }
+
+// Reader for the configuration check (Azure Resource Graph) on each scope of verifyScopes, deployed
+// there (possibly in other subscriptions): on resource groups, or on a subscription only when its id
+// is given. The deployer needs role-assignment rights on each (docs/deploy.md, "Configuration check").
+module verifyReaderOnResourceGroups 'app/verify-reader.bicep' = [for (scopeId, i) in verifyResourceGroupIds: {
+  name: 'verify-reader-${i}-${resourceToken}'
+  scope: resourceGroup(split(scopeId, '/')[2], split(scopeId, '/')[4])
+  params: {
+    principalId: identity.outputs.principalId
+  }
+}]
+
+module verifyReaderOnSubscriptions 'app/verify-reader-subscription.bicep' = [for (scopeId, i) in verifySubscriptionIds: {
+  name: 'verify-reader-sub-${i}-${resourceToken}'
+  scope: subscription(split(scopeId, '/')[2])
+  params: {
+    principalId: identity.outputs.principalId
+  }
+}]
 
 module functionApp 'app/function.bicep' = {
   name: 'function'
