@@ -17,6 +17,7 @@ from notifiers.endpoint import RoutingKey
 from notifiers.pagerduty import PagerDutyNotifier
 from pullwatch.decide import Policy
 from pullwatch.ledger.outbox import DEAD_LETTER_AFTER, DeliveryState
+from pullwatch.settings import load_settings
 from pullwatch.tick.pipeline import run_tick
 from tests.pipeline.doubles import T0, ListSource, MemoryStore, RecordingNotifier, failure, success
 
@@ -115,3 +116,29 @@ def test_an_event_pagerduty_keeps_refusing_with_400_is_dead_lettered_then_never_
     assert "HTTP 400" in (delivery.last_error or "") and KEY not in (delivery.last_error or "")
     assert not any(n.alert.app == "a" for n in store.ledger.outbox)
     assert chat.kinds()[0] == ("a", "firing")  # told once, at the first tick
+
+
+def test_settings_make_every_pagerduty_channel_reminderless() -> None:
+    """The plan itself owes PagerDuty no reminder (the notifier would also drop one): the policy
+    built from settings, as the Function builds it, names every PagerDuty channel."""
+    settings = load_settings(
+        {
+            "PULLWATCH_PAGERDUTY_ROUTING_KEYS": f"pagerduty-prod={KEY}",
+            "PULLWATCH_SLACK_WEBHOOK_URLS": "chat=https://hooks.slack.com/services/T0/B0/x",
+            "PULLWATCH_REPEAT_INTERVAL": "1h",
+        }
+    )
+    policy = Policy.from_settings(settings)
+    pager, chat = RecordingNotifier("pagerduty-prod"), RecordingNotifier("chat")
+    source, store = ListSource([failure("a")]), MemoryStore()
+    for minutes in (10, 85):
+        source.groups = [failure("a", minutes=minutes - 5)]
+        run_tick(
+            source=source,
+            store=store,
+            notifiers=[chat, pager],
+            policy=policy,
+            now=T0 + timedelta(minutes=minutes),
+        )
+    assert chat.kinds() == [("a", "firing"), ("a", "reminder")]
+    assert pager.kinds() == [("a", "firing")]
