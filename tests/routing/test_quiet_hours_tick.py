@@ -1,6 +1,7 @@
 """Quiet hours in real ticks: a route's mute window holds its channel's notification in the outbox
 (the delivery's not-before time) and releases it when the window ends; other channels are told
-at once. The window crosses midnight in New York (UTC-5 in winter)."""
+at once; a resolution in the meantime replaces what is held. The window crosses midnight in New
+York (UTC-5 in winter)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from pullwatch.ledger import DeliveryState
 from pullwatch.routing import parse_routes
 from pullwatch.tick.pipeline import run_tick
 from pullwatch.tick.summary import TickSummary
-from tests.pipeline.doubles import T0, ListSource, MemoryStore, RecordingNotifier, failure
+from tests.pipeline.doubles import (
+    T0,
+    ListSource,
+    MemoryStore,
+    RecordingNotifier,
+    failure,
+    success,
+)
 
 CHANNELS = ("night-shift", "ops")
 ROUTES = parse_routes(
@@ -71,3 +79,22 @@ def test_outside_the_window_nothing_is_held() -> None:
     summary = tick(MemoryStore(), [night, ops], utc("2026-11-29T16:00:00"))  # 11:00 New York
     assert night.kinds() == [("orders", "firing")] and ops.kinds() == [("orders", "firing")]
     assert summary.held == 0
+
+
+def test_a_resolution_during_quiet_hours_replaces_the_held_alert() -> None:
+    """What the window releases is still true: the revision recovered at 04:00 New York, so the
+    night shift gets the resolution at 06:00, never the stale firing alert."""
+    night, ops = RecordingNotifier("night-shift"), RecordingNotifier("ops")
+    store = MemoryStore()
+    tick(store, [night, ops], utc("2026-11-29T08:10:00"))  # 03:10: held for the night shift
+    recovered = ListSource([success("orders", at=utc("2026-11-29T09:00:00"))])
+    run_tick(source=recovered, store=store, notifiers=[night, ops], policy=POLICY,
+             now=utc("2026-11-29T09:05:00"))  # fmt: skip
+    assert ops.kinds() == [("orders", "firing"), ("orders", "resolved")]
+    assert night.kinds() == []  # still quiet
+    [owed] = store.ledger.outbox
+    assert owed.alert.kind == "resolved"  # the firing alert was superseded
+    run_tick(source=ListSource([]), store=store, notifiers=[night, ops], policy=POLICY,
+             now=utc("2026-11-29T11:00:00"))  # fmt: skip
+    assert night.kinds() == [("orders", "resolved")]
+    assert store.ledger.outbox == ()
