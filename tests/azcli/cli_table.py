@@ -303,6 +303,8 @@ def cli_output(name: str, style: str, model: str | None, document: Any) -> Any:
 
     if style == "aaz":
         return _aaz_output(name, document)
+    if style == "rest":  # commands that print the REST JSON as received (containerapp job ...)
+        return document
     module, _, class_name = (model or "").partition(":")
     cls = getattr(importlib.import_module(module), class_name)
     if style == "typespec":

@@ -1,7 +1,10 @@
 """What Azure answers to the catalog's commands, for checking their ``--query`` paths.
 
 Each entry is a REST response body (as Azure returns it) and how the Azure CLI turns it into
-its output: through the SDK model it deserializes into (``typespec``: ``todict`` of the model;
+its output: as received, for commands that call the REST API directly and print its JSON (``rest``:
+the containerapp module's ``job`` commands; the REST reference is the only schema, so these
+documents follow learn.microsoft.com/rest/api/containerapps/jobs and .../jobs-executions);
+through the SDK model it deserializes into (``typespec``: ``todict`` of the model;
 ``msrest``: ``todict`` of the deserialized model), through the model's own round trip for the
 containerapp module, which prints the REST JSON (``arm``; unknown fields are dropped), or through
 the AAZ command's response schema (``aaz``). A field the model does not know vanishes, so a
@@ -19,6 +22,16 @@ _SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sh
 _APP_ID = _SUB + "/providers/Microsoft.App/containerApps/api"
 _IDENTITY_ID = _SUB + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-api"
 _SUBNET_ID = _SUB + "/providers/Microsoft.Network/virtualNetworks/vnet-shop/subnets/aca"
+_JOB_ID = _SUB + "/providers/Microsoft.App/jobs/nightly-reports"
+_JOB_REGISTRIES = [
+    {"server": "myacr.azurecr.io", "identity": "system"},
+    {"server": "ghcr.io", "username": "acme", "passwordSecretRef": "ghcrio-acme"},
+]
+_JOB_IDENTITY = {
+    "type": "SystemAssigned",
+    "principalId": "55555555-5555-5555-5555-555555555555",
+    "tenantId": "22222222-2222-2222-2222-222222222222",
+}
 _IMAGES = (
     "myacr.azurecr.io/orders/api:1.4.2",
     "ghcr.io/acme/worker:v9",
@@ -170,6 +183,58 @@ SAMPLES: dict[str, tuple[str, str | None, Any]] = {
             {
                 "name": "myacr.westeurope.data",
                 "properties": {"ttl": 10, "aRecords": [{"ipv4Address": "10.1.0.6"}]},
+            },
+        ],
+    ),
+    # the containerapp module's job commands print the REST JSON (Microsoft.App/jobs, 2024-03-01)
+    "containerapp job show": (
+        "rest",
+        None,
+        {
+            "id": _JOB_ID,
+            "name": "nightly-reports",
+            "type": "Microsoft.App/jobs",
+            "location": "westeurope",
+            "identity": _JOB_IDENTITY,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "environmentId": _SUB + "/providers/Microsoft.App/managedEnvironments/cae-shop",
+                "configuration": {
+                    "triggerType": "Schedule",
+                    "replicaTimeout": 1800,
+                    "replicaRetryLimit": 1,
+                    "scheduleTriggerConfig": {
+                        "cronExpression": "0 2 * * *",
+                        "parallelism": 1,
+                        "replicaCompletionCount": 1,
+                    },
+                    "registries": _JOB_REGISTRIES,
+                },
+                "template": {
+                    "containers": [
+                        {"name": f"c{number}", "image": image}
+                        for number, image in enumerate(_IMAGES)
+                    ],
+                },
+            },
+        },
+    ),
+    "containerapp job registry list": ("rest", None, _JOB_REGISTRIES),
+    "containerapp job identity show": ("rest", None, _JOB_IDENTITY),
+    "containerapp job execution list": (
+        "rest",
+        None,
+        [
+            {
+                "id": _JOB_ID + "/executions/nightly-reports-q4w7n2c",
+                "name": "nightly-reports-q4w7n2c",
+                "type": "Microsoft.App/jobs/executions",
+                "properties": {
+                    "status": "Failed",
+                    "startTime": "2026-11-29T02:00:01+00:00",
+                    "endTime": "2026-11-29T02:30:02+00:00",
+                    "template": {"containers": [{"name": "c0", "image": _IMAGES[0]}]},
+                },
             },
         ],
     ),

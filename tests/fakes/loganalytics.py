@@ -11,8 +11,10 @@ ask for the ``log_analytics`` fixture::
 The endpoint (``.endpoint``, ``http://localhost:<port>/v1``) speaks the query API's wire format
 (platform-facts §3): ``POST /v1/workspaces/{id}/query`` with ``{"query", "timespan"}`` and a
 bearer token; the answer is ``{"tables": [{"name", "columns", "rows"}]}``. The query runs with
-duckdb-kql over DuckDB tables built from ``tools/kusto/schemas.json`` plus an ingestion-time
-column: ``ingestion_time()`` is replaced by ``INGESTION_COLUMN`` in the query text (only here).
+duckdb-kql over DuckDB tables built from ``tools/kusto/schemas.json`` (the system-log tables and
+``AzureActivity``) plus an ingestion-time column: ``ingestion_time()`` is replaced by
+``INGESTION_COLUMN`` in the query text (only here). Dynamic columns (``Properties_d``) are loaded
+from JSON text, as exports hold them.
 
 Like Log Analytics it answers a table the workspace does not have: in a ``union isfuzzy=true``
 with a warning (``PartialError`` with a Warning-severity detail, "Failed to resolve table
@@ -48,6 +50,7 @@ from azure.monitor.query import LogsQueryClient
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from pullwatch.fetch.activity import ACTIVITY_TABLE
 from pullwatch.fetch.logquery import LogAnalyticsSource, make_logs_client
 from pullwatch.settings import TableMode
 
@@ -398,7 +401,10 @@ def export_rows(path: str | Path) -> list[dict[str, Any]]:
 
 
 def table_of(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Which system-log table raw rows come from (suffixed columns: the legacy ``_CL`` table)."""
+    """Which table raw rows come from: ``AzureActivity`` (its ``OperationNameValue`` column), else
+    a system-log table (suffixed columns: the legacy ``_CL`` table)."""
+    if any("OperationNameValue" in row for row in rows):
+        return ACTIVITY_TABLE
     legacy = any("Log_s" in row for row in rows)
     return TableMode.LEGACY.value if legacy else TableMode.RESOURCE.value
 

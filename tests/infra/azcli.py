@@ -135,7 +135,9 @@ def record_shell(
         AZ_SHIM_LOG=str(log),
         AZ_SHIM_ANSWERS=json.dumps([[prefix, list(given)] for prefix, given in answers]),
     )
-    command = [interpreter, script] if Path(script).is_file() else [interpreter, "-c", script]
+    # source text is never a path (a long line would make Path.is_file raise ENAMETOOLONG)
+    is_file = "\n" not in script and len(script) < 4096 and Path(script).is_file()
+    command = [interpreter, script] if is_file else [interpreter, "-c", script]
     result = subprocess.run(
         command,
         capture_output=True,
