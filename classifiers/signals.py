@@ -1,11 +1,25 @@
-"""Which system-log rows are image-pull failures or successes.
+"""Which system-log rows are image-pull failures, back-offs, successes or pulls, and what they name.
 
 These term lists are the single source for the Log Analytics filter (``pullwatch.fetch.logquery``
 builds its KQL from them), the file source's row filter and the classifier's generic
 ``unknown`` rules. Matching is case-insensitive substring matching (KQL ``contains``).
+
+A row is one of four kinds (``row_kind``), checked in this order:
+
+* ``backoff``: the kubelet waiting before it tries again (``Back-off pulling image ...``,
+  ``Error: ImagePullBackOff``, ``Error: ErrImagePull``). The revision is still failing, but no
+  pull was attempted: back-off rows never count as pull attempts.
+* ``failure``: a pull attempt that failed (``Failed to pull image ...: <error>``,
+  ``Persistent Image Pull Errors ...``, ``reason 'ImagePullFailure'``, the Reason values below).
+* ``success``: an image was pulled or a container started (evidence of recovery for the image
+  or container the row names, see ``pullwatch.decide.observe``).
+* ``pulling``: ``Pulling image '<ref>'``: no verdict, but it tells which image a revision pulls
+  (a failure line such as ``Container pull image failed with unauthorized error.`` names none).
 """
 
 from __future__ import annotations
+
+import re
 
 # Log text that says an image pull failed (without necessarily saying why).
 FAILURE_LOG_TERMS: tuple[str, ...] = (
@@ -30,20 +44,35 @@ FAILURE_REASONS: tuple[str, ...] = (
 # ("BackOff" is also used for crash loops: "Back-off restarting failed container").
 FAILURE_REASONS_IF_IMAGE: tuple[str, ...] = ("BackOff",)
 IMAGE_WORD = "image"
+# Failure rows that are the kubelet's back-off, not a pull attempt (kubelet's event texts).
+BACKOFF_LOG_TERMS: tuple[str, ...] = (
+    "Back-off pulling image",
+    "Error: ImagePullBackOff",
+    "Error: ErrImagePull",
+)
 
 # Evidence that a revision's image was pulled or its container started.
 SUCCESS_LOG_TERMS: tuple[str, ...] = ("Successfully pulled image",)
 SUCCESS_REASONS: tuple[str, ...] = ("PulledImage", "ContainerStarted")
+# A pull starting: which image the revision pulls (no verdict).
+PULLING_LOG_TERMS: tuple[str, ...] = ("Pulling image",)
+PULLING_REASONS: tuple[str, ...] = ("PullingImage",)
+
+# The kinds row_kind returns (the query's Signal column has the same values).
+BACKOFF, FAILURE, SUCCESS, PULLING = "backoff", "failure", "success", "pulling"
 
 _FAILURE_TERMS_LOWER = tuple(term.lower() for term in FAILURE_LOG_TERMS)
+_BACKOFF_TERMS_LOWER = tuple(term.lower() for term in BACKOFF_LOG_TERMS)
 _SUCCESS_TERMS_LOWER = tuple(term.lower() for term in SUCCESS_LOG_TERMS)
+_PULLING_TERMS_LOWER = tuple(term.lower() for term in PULLING_LOG_TERMS)
 _FAILURE_REASONS_LOWER = frozenset(reason.lower() for reason in FAILURE_REASONS)
 _IF_IMAGE_LOWER = frozenset(reason.lower() for reason in FAILURE_REASONS_IF_IMAGE)
 _SUCCESS_REASONS_LOWER = frozenset(reason.lower() for reason in SUCCESS_REASONS)
+_PULLING_REASONS_LOWER = frozenset(reason.lower() for reason in PULLING_REASONS)
 
 
 def is_failure_row(log: str, reason: str | None) -> bool:
-    """True when a row (Log text, Reason) reports a failed image pull."""
+    """True when a row (Log text, Reason) reports a failed image pull (back-offs included)."""
     text = log.lower()
     why = (reason or "").lower()
     if why in _FAILURE_REASONS_LOWER:
@@ -51,6 +80,12 @@ def is_failure_row(log: str, reason: str | None) -> bool:
     if why in _IF_IMAGE_LOWER and IMAGE_WORD in text:
         return True
     return any(term in text for term in _FAILURE_TERMS_LOWER)
+
+
+def is_backoff_row(log: str, reason: str | None) -> bool:
+    """True when a failure row is the kubelet's back-off rather than a pull attempt."""
+    text = log.lower()
+    return any(term in text for term in _BACKOFF_TERMS_LOWER) and is_failure_row(log, reason)
 
 
 def is_success_row(log: str, reason: str | None) -> bool:
@@ -61,3 +96,46 @@ def is_success_row(log: str, reason: str | None) -> bool:
         return True
     text = log.lower()
     return any(term in text for term in _SUCCESS_TERMS_LOWER)
+
+
+def is_pulling_row(log: str, reason: str | None) -> bool:
+    """True when a row says a pull started (and is neither a failure nor a success)."""
+    if is_failure_row(log, reason) or is_success_row(log, reason):
+        return False
+    if (reason or "").lower() in _PULLING_REASONS_LOWER:
+        return True
+    text = log.lower()
+    return any(term in text for term in _PULLING_TERMS_LOWER)
+
+
+def row_kind(log: str, reason: str | None) -> str | None:
+    """``backoff``, ``failure``, ``success``, ``pulling`` or None (the row says nothing here)."""
+    if is_failure_row(log, reason):
+        return BACKOFF if is_backoff_row(log, reason) else FAILURE
+    if is_success_row(log, reason):
+        return SUCCESS
+    if is_pulling_row(log, reason):
+        return PULLING
+    return None
+
+
+# What success and pulling rows name. containerd and kubelet quote the reference with ' or ".
+_NAMED_IMAGE = re.compile(
+    r"""(?i)\b(?:pulling|pulled)\s+image\s+(?:\\?["'])?([^\s"'\\]+)""",
+)
+_NAMED_CONTAINER = re.compile(
+    r"""(?i)\b(?:started\s+container|created\s+container|container)\s+(?:\\?["'])([^"'\\\s]{1,253})(?:\\?["'])""",
+)
+
+
+def named_image(log: str) -> str:
+    """The image a ``Pulling image '<ref>'`` / ``Successfully pulled image "<ref>"`` row names."""
+    match = _NAMED_IMAGE.search(log[:4000])
+    return match.group(1) if match else ""
+
+
+def named_container(log: str) -> str:
+    """The container a row names in quotes (``Started container 'api'``,
+    ``Container 'api' was terminated ...``), else ``""``."""
+    match = _NAMED_CONTAINER.search(log[:4000])
+    return match.group(1) if match else ""

@@ -272,8 +272,9 @@ def more_note(rest: int) -> str:
 
 
 def pulls(count: int) -> str:
-    """``1 failed pull`` / ``12 failed pulls``."""
-    return f"{count} failed pull{'' if count == 1 else 's'}"
+    """``1 failed pull attempt`` / ``12 failed pull attempts`` (each log row once; back-off
+    lines are no attempt)."""
+    return f"{count} failed pull attempt{'' if count == 1 else 's'}"
 
 
 def digest_pages(

@@ -155,7 +155,7 @@ def run_scan(args: argparse.Namespace) -> int:
         )
         now = args.now or datetime.now(UTC)
     snapshot = load_resources(getattr(args, "resources", None))
-    result = source.fetch(watermark=None, now=now)
+    result = source.fetch(now=now)
     if isinstance(source, FileSource):
         read = f"read {source.path} as {source.description}; "
     records: list[dict[str, Any]] = []

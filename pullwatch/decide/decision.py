@@ -7,16 +7,25 @@ resolved entries dropped) and one ``Decision`` per revision with its action and 
 
 Rules, in the order they are applied to each revision (key ``environment/app/revision``):
 
-1. New failure rows update the revision's entry. A failure after the entry was resolved starts a
-   new incident (rows from before the resolution are ignored as stale). An ``unknown`` cause
-   never replaces a specific one seen for the revision: it *borrows* the specific evidence.
-2. Resolved when there is success evidence after the last failure, or no failure for
-   ``quiet_period`` (``now - last failure >= quiet_period``). Only a revision that was notified
-   as firing gets a "resolved" message; one that never alerted (debounced, silenced) is just
-   marked resolved.
+1. New failure rows update the revision's entry, image by image (``ImageState``). Each pull
+   attempt row is counted once (its id is remembered until it is older than every workspace's
+   query window, ``horizon``); back-off rows keep an image failing but count no attempt. A
+   failure after the entry was resolved starts a new incident (rows from before the resolution
+   are ignored as stale). An ``unknown`` cause never replaces a specific one seen for the
+   revision: it *borrows* the specific evidence.
+2. Resolved when every image that failed has success evidence after its last failure (a success
+   naming that image or its container; a sidecar's success resolves nothing else), or when no
+   failure came for ``quiet_period`` (``now - last failure >= quiet_period``) *and* the
+   environment's logs are known to flow past that quiet window (``Ledger.environments``: a row
+   of any kind at or after ``last failure + quiet_period``). Without that evidence (an empty
+   export, a daily cap, a broken diagnostic setting) the entry stays firing and the decision
+   says "no logs since". Only a revision that was notified as firing gets a "resolved"
+   message; one that never alerted (debounced, silenced) is just marked resolved, except a
+   persistent cause first seen after it had already stopped (a gap in the ticks or in Log
+   Analytics): it is notified "seen late" and resolved on the next tick.
 3. A transient cause (``classifiers.CATALOG``) is debounced until the revision has been failing
-   for ``transient_grace`` (``last - first failure >= grace``) or ``transient_occurrences`` rows
-   (cumulative). Persistent causes fire on the first tick.
+   for ``transient_grace`` (``last - first failure >= grace``) or ``transient_occurrences`` pull
+   attempts (cumulative, each row once). Persistent causes fire on the first tick.
 4. A firing revision is notified once ("firing"); again when its cause differs from the one last
    notified ("cause-changed", "cause identified" when it was ``unknown``); again when
    ``repeat_interval`` has elapsed since the last notification ("reminder"; 0 = never).
@@ -38,7 +47,7 @@ silence is active strictly before its expiry. Pending deliveries to channels tha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -47,11 +56,13 @@ from typing import TYPE_CHECKING
 from classifiers import Cause
 from notifiers.alert import AlertKind
 from pullwatch.decide.alerts import AlertContext, build_alert, evidence_from_observation
-from pullwatch.decide.observe import RevisionObservation
+from pullwatch.decide.observe import UNNAMED, ImageObservation, RevisionObservation
 from pullwatch.durations import format_duration
 from pullwatch.ledger import (
     Entry,
     EntryState,
+    Evidence,
+    ImageState,
     Ledger,
     PendingNotification,
     Silence,
@@ -60,6 +71,7 @@ from pullwatch.ledger import (
     drop_expired_silences,
     enqueue,
 )
+from pullwatch.ledger.routed import ChannelRecord
 from pullwatch.ledger.silences import channel_silences
 from pullwatch.routing import RoutingTable, Subject, Target
 from pullwatch.routing.router import Routed, Router, reminder_reason
@@ -69,6 +81,7 @@ if TYPE_CHECKING:
     from notifiers.alert import Alert
 
 UNKNOWN = Cause.UNKNOWN.value
+MAX_COUNTED_ROWS = 2000  # counted row ids kept per entry (the newest), whatever the horizon
 _DEFAULTS = Settings()  # parsed from SETTING_SPECS: the one place defaults are written
 
 
@@ -136,6 +149,9 @@ class Outcome:
     ledger: Ledger
     decisions: tuple[Decision, ...]
     queued: tuple[PendingNotification, ...] = ()  # notifications appended this tick
+    # environments whose revisions stayed firing because no log showed they are flowing,
+    # with the newest row seen of each (None: never)
+    no_logs: Mapping[str, datetime | None] = field(default_factory=dict)
 
     def decision(self, key: str) -> Decision | None:
         return next((d for d in self.decisions if d.key == key), None)
@@ -149,6 +165,7 @@ class _Verdict:
     alert: Alert | None = None
     report: bool = True  # False: nothing happened worth a Decision
     routed: Routed | None = None  # where ``alert`` goes
+    no_logs: bool = False  # quiet, but kept firing: no evidence the environment logs flow
 
 
 def decide(
@@ -159,10 +176,13 @@ def decide(
     policy: Policy,
     channels: Sequence[str],
     context: AlertContext | None = None,
+    horizon: datetime | None = None,
 ) -> Outcome:
     """Decide every revision seen this tick or remembered in the ledger (sorted by key).
 
-    ``observations`` holds at most one observation per key (as ``observe`` returns them).
+    ``observations`` holds at most one observation per key (as ``observe`` returns them);
+    ``horizon``: rows older than this are never read again (``FetchResult.horizon``), so their
+    ids need not be remembered.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -173,14 +193,18 @@ def decide(
     entries = dict(ledger.entries)
     decisions: list[Decision] = []
     queued: list[PendingNotification] = []
+    no_logs: dict[str, datetime | None] = {}
     for key in sorted(set(by_key) | set(entries)):
         verdict = _decide_one(
-            entries.get(key), by_key.get(key), now, policy, context, ledger.silences, router
+            entries.get(key), by_key.get(key), now, policy, context, ledger, router
         )
         if verdict.entry is None:
             entries.pop(key, None)
         else:
-            entries[key] = verdict.entry
+            entries[key] = _forget_rows(verdict.entry, horizon)
+        if verdict.no_logs and verdict.entry is not None:
+            known = ledger.environments.get(verdict.entry.environment)
+            no_logs[verdict.entry.environment] = known.last_row if known else None
         notification_id = None
         if verdict.alert is not None:
             routed = verdict.routed
@@ -193,7 +217,7 @@ def decide(
         if verdict.report:
             decisions.append(Decision(key, verdict.action, verdict.reason, notification_id))
     ledger = replace(ledger, entries=entries)
-    return Outcome(ledger, tuple(decisions), tuple(queued))
+    return Outcome(ledger, tuple(decisions), tuple(queued), no_logs)
 
 
 def _decide_one(
@@ -202,9 +226,10 @@ def _decide_one(
     now: datetime,
     policy: Policy,
     context: AlertContext,
-    silences: tuple[Silence, ...],
+    ledger: Ledger,
     router: Router,
 ) -> _Verdict:
+    silences = ledger.silences
     if observation is not None and observation.failing:
         merged = _merge_failures(entry, observation, context)
         if merged is None:  # stale rows for a resolved entry
@@ -216,10 +241,10 @@ def _decide_one(
                 f"at {_t(entry.resolved_at)} (ignored)",
             )
         entry = merged
-    elif observation is not None:  # success rows only
+    elif observation is not None:  # success (or pulling) rows only
         if entry is None:
             return _Verdict(None, Action.NONE, "success rows only; nothing to resolve")
-        entry = replace(entry, last_success=_latest(entry.last_success, observation.last_success))
+        entry = _merge_successes(entry, observation)
     if entry is None:  # pragma: no cover - every key comes from an entry or an observation
         raise AssertionError("no entry and no observation")
 
@@ -239,9 +264,10 @@ def _decide_one(
             report=observation is not None,
         )
 
-    resolution = _resolution(entry, now, policy)
+    resolution, quiet = _resolution(entry, now, policy, ledger)
     if resolution is not None:
-        return _resolve(entry, resolution, now, silences, router)
+        return _resolve(entry, resolution, now, silences, router, seen_late=quiet)
+    no_logs = quiet is None and now - entry.last_seen >= policy.quiet_period
 
     if entry.state is EntryState.DEBOUNCING:
         met = _debounce_met(entry, policy)
@@ -251,6 +277,7 @@ def _decide_one(
                 entry,
                 Action.DEBOUNCED if failed_now else Action.NONE,
                 _debounce_progress(entry, policy),
+                no_logs=no_logs,
             )
         entry = replace(entry, state=EntryState.FIRING)
         first_reason = f"first failure ({met})"
@@ -274,13 +301,31 @@ def _decide_one(
         action = Action.REMINDER
         reason = reminder_reason(due, records)
     else:
-        return _Verdict(
-            replace(entry, silenced_by=None),
-            Action.NONE,
+        why = (
             f"already notified at {_t(entry.notified_at)} with cause {entry.evidence.cause}; "
-            f"last failure at {_t(entry.last_seen)}",
+            f"last failure at {_t(entry.last_seen)}"
         )
+        if no_logs:
+            why += f"; {_no_logs_text(entry, ledger, policy)}"
+        return _Verdict(replace(entry, silenced_by=None), Action.NONE, why, no_logs=no_logs)
 
+    if action is Action.REMINDER and no_logs:
+        reason += f"; {_no_logs_text(entry, ledger, policy)}"
+    verdict = _notify(entry, action, reason, now, silences, router, records, due)
+    return replace(verdict, no_logs=no_logs)
+
+
+def _notify(
+    entry: Entry,
+    action: Action,
+    reason: str,
+    now: datetime,
+    silences: tuple[Silence, ...],
+    router: Router,
+    records: tuple[ChannelRecord, ...],
+    due: tuple[tuple[Target, timedelta], ...] = (),
+) -> _Verdict:
+    """Queue ``action`` for ``entry`` on its routed channels, unless a silence mutes it."""
     silence = active_silence_for(entry, now, silences)
     if silence is not None:
         return _Verdict(
@@ -326,6 +371,19 @@ def _decide_one(
     return _Verdict(notified, action, reason, alert, routed=routed)
 
 
+def _seen_late(
+    entry: Entry, now: datetime, silences: tuple[Silence, ...], router: Router
+) -> _Verdict:
+    """A persistent failure first seen after it stopped (a gap): notify it now, resolve later."""
+    reason = (
+        f"seen late: failed from {_t(entry.first_seen)} to {_t(entry.last_seen)}, no failures since"
+    )
+    firing = replace(entry, state=EntryState.FIRING)
+    subject = Subject.of(build_alert(firing, AlertKind.FIRING, reason=""))
+    records = router.records_of(subject, firing.channels, None, None)
+    return _notify(firing, Action.FIRING, reason, now, silences, router, records)
+
+
 def _channel_silences(entry: Entry, now: datetime, silences: tuple[Silence, ...]) -> dict[str, str]:
     return channel_silences(
         silences, now, entry.environment, entry.app, entry.revision, entry.evidence.cause
@@ -349,63 +407,249 @@ def active_silence_for(
 def _merge_failures(
     entry: Entry | None, observation: RevisionObservation, context: AlertContext
 ) -> Entry | None:
-    """The entry with this tick's failures added; None when they predate a resolution."""
+    """The entry with this tick's failures (and successes) added, each attempt row once; None
+    when every failure predates the entry's resolution (rows re-read by the overlap)."""
     evidence = evidence_from_observation(observation, context)
-    first = observation.first_failure or observation.last_failure
-    last = observation.last_failure or observation.first_failure
-    assert first is not None and last is not None
     if entry is not None and evidence.cause == UNKNOWN and entry.evidence.cause != UNKNOWN:
         evidence = entry.evidence  # a bare "image pull failed" line borrows the specific cause
     if entry is None or entry.state is EntryState.RESOLVED:
-        if entry is not None and (
-            last <= entry.last_seen
-            or (entry.last_success is not None and last <= entry.last_success)
-        ):
-            return None
-        return Entry(
-            environment=observation.environment,
-            app=observation.app,
-            revision=observation.revision,
-            state=EntryState.DEBOUNCING if evidence.transient else EntryState.FIRING,
-            evidence=evidence,
-            count=observation.failure_count,
-            first_seen=first,
-            last_seen=last,
-            last_success=_latest(entry.last_success if entry else None, observation.last_success),
-            resource_id=observation.resource_id or (entry.resource_id if entry else ""),
-        )
+        return _new_incident(entry, observation, evidence)
+    images, added, counted = _merge_images(entry.images, entry.rows, observation)
     state = entry.state
     if state is EntryState.DEBOUNCING and not evidence.transient:
         state = EntryState.FIRING
+    first = observation.first_failure or entry.first_seen
+    last = observation.last_failure or entry.last_seen
     return replace(
         entry,
         state=state,
         evidence=evidence,
-        count=entry.count + observation.failure_count,
+        count=entry.count + added,
         first_seen=min(entry.first_seen, first),
         last_seen=max(entry.last_seen, last),
         last_success=_latest(entry.last_success, observation.last_success),
         resource_id=observation.resource_id or entry.resource_id,
+        images=images,
+        rows=counted,
+        job=entry.job or observation.job,
     )
 
 
-def _resolution(entry: Entry, now: datetime, policy: Policy) -> str | None:
-    """How we know the revision recovered, or None while it may still be failing."""
-    if entry.last_success is not None and entry.last_success > entry.last_seen:
-        return (
-            f"success evidence at {_t(entry.last_success)} after the last failure "
-            f"at {_t(entry.last_seen)}"
+def _new_incident(
+    resolved: Entry | None, observation: RevisionObservation, evidence: Evidence
+) -> Entry | None:
+    """A new entry from ``observation``; after a resolution only failures newer than what
+    resolved it count (None when there are none)."""
+    stale_before = None
+    if resolved is not None:
+        stale_before = max(resolved.last_seen, resolved.last_success or resolved.last_seen)
+    fresh = [
+        image
+        for image in observation.failed_images
+        if stale_before is None or (image.last_failure and image.last_failure > stale_before)
+    ]
+    if not fresh:
+        return None
+    known = dict(resolved.rows) if resolved is not None else {}
+    images, added, counted = _merge_images((), known, observation, since=stale_before)
+    first = min(
+        (max(i.first_failure, stale_before) if stale_before else i.first_failure)
+        for i in fresh
+        if i.first_failure
+    )
+    last = max(i.last_failure for i in fresh if i.last_failure)
+    return Entry(
+        environment=observation.environment,
+        app=observation.app,
+        revision=observation.revision,
+        state=EntryState.DEBOUNCING if evidence.transient else EntryState.FIRING,
+        evidence=evidence,
+        count=added,
+        first_seen=first,
+        last_seen=last,
+        last_success=_latest(resolved.last_success if resolved else None, observation.last_success),
+        resource_id=observation.resource_id or (resolved.resource_id if resolved else ""),
+        job=observation.job,
+        images=images,
+        rows=counted,
+    )
+
+
+def _merge_images(
+    known: tuple[ImageState, ...],
+    rows: Mapping[str, datetime],
+    observation: RevisionObservation,
+    *,
+    since: datetime | None = None,
+) -> tuple[tuple[ImageState, ...], int, dict[str, datetime]]:
+    """The images with this tick's rows merged in, the new pull attempts, and the counted rows.
+
+    An image-less failure joins the revision's one failing named image; a named failure takes
+    over the image-less one when no other image is named (those rows were its rows)."""
+    images = {image.image: image for image in known}
+    counted = dict(rows)
+    added = 0
+    for seen in observation.images:
+        name = _image_name(seen, images)
+        state = images.get(name) or ImageState(image=name)
+        if seen.image and name == seen.image and UNNAMED in images and _only_unnamed(images):
+            state = replace(images.pop(UNNAMED), image=name)
+        new = [
+            a for a in seen.attempts if a.id not in counted and (since is None or a.time > since)
+        ]
+        for attempt in new:
+            counted[attempt.id] = attempt.time
+        pulls = sum(a.pulls for a in new)
+        added += pulls
+        failed = seen.failed and (since is None or (seen.last_failure or since) > since)
+        cause = state.cause
+        if failed and seen.diagnosis is not None:
+            found = seen.diagnosis.cause.value
+            cause = found if found != UNKNOWN or not cause else cause
+        first_failure = seen.first_failure
+        if failed and since is not None and first_failure is not None:
+            first_failure = max(first_failure, since)
+        images[name] = replace(
+            state,
+            container=state.container or seen.container,
+            cause=cause,
+            first_failure=_earliest(state.first_failure, first_failure if failed else None),
+            last_failure=_latest(state.last_failure, seen.last_failure if failed else None),
+            attempts=state.attempts + pulls,
+            first_success=_earliest(state.first_success, seen.first_success),
+            last_success=_latest(state.last_success, seen.last_success),
         )
-    if now - entry.last_seen >= policy.quiet_period:
-        return (
-            f"quiet for {format_duration(policy.quiet_period)}: no failure since "
-            f"{_t(entry.last_seen)}"
+    if observation.unnamed_success is not None and UNNAMED in images:
+        unnamed = images[UNNAMED]
+        images[UNNAMED] = replace(
+            unnamed, last_success=_latest(unnamed.last_success, observation.unnamed_success)
         )
+    return tuple(images[name] for name in sorted(images)), added, counted
+
+
+def _image_name(seen: ImageObservation, images: Mapping[str, ImageState]) -> str:
+    """Which remembered image ``seen`` is: itself, or for an image-less failure the one named
+    image still failing (or the one whose container it names)."""
+    if seen.image:
+        return seen.image
+    if seen.container:
+        for image in images.values():
+            if image.image and image.container == seen.container:
+                return image.image
+    failing = [i.image for i in images.values() if i.image and i.failing]
+    return failing[0] if len(failing) == 1 else UNNAMED
+
+
+def _only_unnamed(images: Mapping[str, ImageState]) -> bool:
+    """True when the image-less failure is the only failure remembered."""
+    return not any(i.image and i.failed for i in images.values())
+
+
+def _merge_successes(entry: Entry, observation: RevisionObservation) -> Entry:
+    """The entry with a tick's success (and pulling) rows: each image's recovery evidence."""
+    images, _, counted = _merge_images(entry.images, entry.rows, observation)
+    return replace(
+        entry,
+        last_success=_latest(entry.last_success, observation.last_success),
+        images=images,
+        rows=counted,
+    )
+
+
+def _forget_rows(entry: Entry, horizon: datetime | None) -> Entry:
+    """Forget counted rows no query will read again, and keep at most ``MAX_COUNTED_ROWS``."""
+    rows = entry.rows
+    if horizon is not None:
+        rows = {row: when for row, when in rows.items() if when > horizon}
+    if len(rows) > MAX_COUNTED_ROWS:
+        newest = sorted(rows.items(), key=lambda item: (item[1], item[0]))[-MAX_COUNTED_ROWS:]
+        rows = dict(newest)
+    return entry if rows == entry.rows else replace(entry, rows=rows)
+
+
+def _resolution(
+    entry: Entry, now: datetime, policy: Policy, ledger: Ledger
+) -> tuple[str | None, bool | None]:
+    """How we know the revision recovered (or None while it may still be failing), and whether
+    that is by quiet (True), by success evidence (False) or unknown for lack of logs (None)."""
+    recovered = _recovered_by_success(entry)
+    if recovered is not None:
+        return recovered, False
+    if now - entry.last_seen < policy.quiet_period:
+        return None, False
+    flowing = ledger.environments.get(entry.environment)
+    if flowing is None or flowing.last_row < entry.last_seen + policy.quiet_period:
+        return None, None
+    return (
+        f"quiet for {format_duration(policy.quiet_period)}: no failure since "
+        f"{_t(entry.last_seen)} while {entry.environment} kept logging "
+        f"(until {_t(flowing.last_row)})"
+    ), True
+
+
+def _recovered_by_success(entry: Entry) -> str | None:
+    """The success evidence that every failed image recovered, or None."""
+    failed = [image for image in entry.images if image.failed]
+    if not failed:  # an entry from before images were tracked
+        if entry.last_success is not None and entry.last_success > entry.last_seen:
+            return (
+                f"success evidence at {_t(entry.last_success)} after the last failure "
+                f"at {_t(entry.last_seen)}"
+            )
+        return None
+    recoveries = []
+    for image in failed:
+        at = _recovery(image, entry.images)
+        if at is None:
+            return None
+        recoveries.append((at, image))
+    at, image = max(recoveries, key=lambda item: item[0])
+    what = f"image {image.image}" if image.image else "the image"
+    return (
+        f"success evidence at {_t(at)} after the last failure at {_t(entry.last_seen)} "
+        f"({what} pulled or its container started)"
+        if len(failed) == 1
+        else f"success evidence for each of {len(failed)} failing images, the last at {_t(at)}"
+    )
+
+
+def _recovery(image: ImageState, images: tuple[ImageState, ...]) -> datetime | None:
+    """When ``image`` recovered: a success of its own after its last failure. The image-less
+    one also recovers when another image succeeds for the first time after that failure (the
+    image that was failing, now named); a sidecar that was already running does not count."""
+    assert image.last_failure is not None
+    if image.last_success is not None and image.last_success > image.last_failure:
+        return image.last_success
+    if image.image:
+        return None
+    for other in images:
+        if (
+            other.image
+            and not other.failed
+            and other.first_success is not None
+            and other.first_success > image.last_failure
+        ):
+            return other.first_success
     return None
 
 
+def _no_logs_text(entry: Entry, ledger: Ledger, policy: Policy) -> str:
+    known = ledger.environments.get(entry.environment)
+    since = f"since {_t(known.last_row)}" if known else "seen yet"
+    return (
+        f"quiet for {format_duration(policy.quiet_period)}, but no system logs of "
+        f"{entry.environment} {since}: kept firing until logs show it recovered"
+    )
+
+
 def _resolve(
-    entry: Entry, resolution: str, now: datetime, silences: tuple[Silence, ...], router: Router
+    entry: Entry,
+    resolution: str,
+    now: datetime,
+    silences: tuple[Silence, ...],
+    router: Router,
+    *,
+    seen_late: bool | None = False,
 ) -> _Verdict:
     resolved = replace(entry, state=EntryState.RESOLVED, resolved_at=now, resolution=resolution)
     if not entry.notified:
@@ -413,6 +657,8 @@ def _resolve(
             why = f"transient {entry.evidence.cause} stopped before alerting"
         elif entry.silenced_by:
             why = f"recovered while silenced by {entry.silenced_by}, never notified"
+        elif seen_late:
+            return _seen_late(entry, now, silences, router)
         else:
             why = "recovered before alerting"
         return _Verdict(resolved, Action.NONE, f"{why} ({resolution})")
@@ -452,7 +698,8 @@ def _debounce_met(entry: Entry, policy: Policy) -> str | None:
         )
     if entry.count >= policy.transient_occurrences:
         return (
-            f"transient {cause} seen {entry.count} times, threshold {policy.transient_occurrences}"
+            f"transient {cause}: {entry.count} failed pull attempts, threshold "
+            f"{policy.transient_occurrences}"
         )
     return None
 
@@ -462,12 +709,20 @@ def _debounce_progress(entry: Entry, policy: Policy) -> str:
     return (
         f"transient {entry.evidence.cause}: failing for {format_duration(failing_for)} of "
         f"{format_duration(policy.transient_grace)}, {entry.count} of "
-        f"{policy.transient_occurrences} occurrences"
+        f"{policy.transient_occurrences} pull attempts"
     )
 
 
 def _silence_text(silence: Silence) -> str:
     return f"silenced by {silence.id} until {_t(silence.expires)} ({silence.comment})"
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -22,14 +22,31 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from classifiers.signals import is_failure_row, is_success_row
+from classifiers.signals import row_kind
 from pullwatch.errors import ExportError
 from pullwatch.fetch.exports import SUMMARY_ROWS, is_summary, open_export, parse_time
-from pullwatch.fetch.logquery import TABLE_COLUMNS, fetch_result, query_start
-from pullwatch.fetch.records import MAX_SAMPLES, SAMPLE_CHARS, FetchResult, RevisionGroup, Signal
+from pullwatch.fetch.logquery import (
+    TABLE_COLUMNS,
+    Answer,
+    fetch_result,
+    query_start,
+    sort_groups,
+)
+from pullwatch.fetch.records import (
+    ANY_WORKSPACE,
+    MAX_ROW_REFS,
+    SAMPLE_CHARS,
+    EnvironmentActivity,
+    FetchResult,
+    RevisionGroup,
+    RowRef,
+    Signal,
+    WorkspaceOutcome,
+)
 from pullwatch.settings import TableMode
 
 TABLE_FLAVOURS = (TableMode.RESOURCE, TableMode.LEGACY)
+FILE_WORKSPACE = "file"  # the watermark key and workspace label of rows read from a file
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,10 @@ class LogRow:
     reason: str
     log: str
     resource_id: str = ""
+    container: str = ""
+    job: str = ""
+    pulls: int = 1  # the platform's Count column (1 when absent)
+    table: str = ""  # which table flavour the row's columns are from
 
 
 # What a table must have: (label, the columns of either flavour that give it). Without the log
@@ -96,6 +117,7 @@ def row_from_mapping(row: Mapping[str, Any], defaults: Mapping[str, str] | None 
 
     if row.get("TimeGenerated") in (None, ""):
         raise ExportError("a row has no TimeGenerated")
+    legacy = TABLE_COLUMNS[TableMode.LEGACY]["Log"] in row
     return LogRow(
         time_generated=parse_time(row["TimeGenerated"]),
         environment=column("Environment"),
@@ -105,51 +127,136 @@ def row_from_mapping(row: Mapping[str, Any], defaults: Mapping[str, str] | None 
         reason=column("Reason"),
         log=column("Log"),
         resource_id=column("ResourceId"),
+        container=column("Container"),
+        job=column("Job"),
+        pulls=_pulls(column("Pulls")),
+        table=(TableMode.LEGACY if legacy else TableMode.RESOURCE).value,
     )
 
 
+def _pulls(value: str) -> int:
+    """The platform's count as the query reads it (``toint``), 1 when absent or odd."""
+    try:
+        count = int(float(value))
+    except ValueError:
+        return 1
+    return count if count >= 1 else 1
+
+
 def signal_of(row: LogRow) -> Signal | None:
-    if is_failure_row(row.log, row.reason):
-        return Signal.FAILURE
-    if is_success_row(row.log, row.reason):
-        return Signal.SUCCESS
-    return None
+    kind = row_kind(row.log, row.reason)
+    return Signal(kind) if kind else None
 
 
-def reduce_rows(rows: Iterable[LogRow], *, since: datetime) -> list[RevisionGroup]:
-    """The query's ``where``/``extend``/``summarize`` in Python (rows after ``since`` only)."""
-    keyed: dict[tuple[str, str, str, Signal, str], list[LogRow]] = {}
+_GroupKey = tuple[str, str, str, str, str, Signal, str, str]
+
+
+def reduce_rows(
+    rows: Iterable[LogRow], *, since: datetime, workspace: str = ""
+) -> tuple[list[RevisionGroup], list[EnvironmentActivity]]:
+    """The query's ``where``/``extend``/``summarize`` in Python (rows after ``since`` only):
+    the groups, and each environment's activity (every row, per table)."""
+    keyed: dict[_GroupKey, _Group] = {}
+    activity: dict[tuple[str, str], _Seen] = {}
     for row in rows:
         if row.time_generated <= since:
             continue
+        seen = activity.get((row.environment, row.table))
+        if seen is None:
+            seen = activity[(row.environment, row.table)] = _Seen(row.time_generated)
+        seen.add(row.time_generated)
         signal = signal_of(row)
         if signal is None:
             continue
-        key = (row.environment, row.app, row.revision, signal, row.reason)
-        keyed.setdefault(key, []).append(row)
-    groups = []
-    for (environment, app, revision, signal, reason), members in keyed.items():
-        samples: list[str] = []
-        for member in members:  # make_set(substring(Log, 0, SAMPLE_CHARS), MAX_SAMPLES)
-            text = member.log[:SAMPLE_CHARS]
-            if text not in samples and len(samples) < MAX_SAMPLES:
-                samples.append(text)
-        groups.append(
-            RevisionGroup(
-                environment=environment,
-                app=app,
-                revision=revision,
-                signal=signal,
-                reason=reason,
-                count=len(members),
-                first_seen=min(m.time_generated for m in members),
-                last_seen=max(m.time_generated for m in members),
-                last_ingested=None,
-                samples=tuple(sorted(samples)),
-                resource_id=max(m.resource_id for m in members),
-            )
+        text = row.log[:SAMPLE_CHARS]
+        key = (
+            row.environment,
+            row.app,
+            row.revision,
+            row.job,
+            row.container,
+            signal,
+            row.reason,
+            text,
         )
-    return groups
+        group = keyed.get(key)
+        if group is None:
+            group = keyed[key] = _Group(row.time_generated)
+        group.add(row, signal)
+    groups = [
+        RevisionGroup(
+            environment=environment,
+            app=app,
+            revision=revision,
+            signal=signal,
+            reason=reason,
+            count=group.count,
+            first_seen=group.first,
+            last_seen=group.last,
+            last_ingested=None,
+            text=text,
+            container=container,
+            job=job,
+            rows=tuple(sorted(group.refs, key=lambda r: (r.time, r.replica))),
+            resource_id=group.resource_id,
+            workspace=workspace,
+        )
+        for (
+            environment,
+            app,
+            revision,
+            job,
+            container,
+            signal,
+            reason,
+            text,
+        ), group in keyed.items()
+    ]
+    environments = [
+        EnvironmentActivity(
+            environment=environment,
+            table=table,
+            rows=seen.rows,
+            first_seen=seen.first,
+            last_seen=seen.last,
+            workspace=workspace,
+        )
+        for (environment, table), seen in activity.items()
+    ]
+    return groups, environments
+
+
+class _Seen:
+    """The running count and time range of an environment's rows."""
+
+    def __init__(self, first: datetime) -> None:
+        self.rows = 0
+        self.first = first
+        self.last = first
+
+    def add(self, moment: datetime) -> None:
+        self.rows += 1
+        self.first = min(self.first, moment)
+        self.last = max(self.last, moment)
+
+
+class _Group:
+    """The running ``summarize`` of one group (count, times, attempt rows, resource id)."""
+
+    def __init__(self, first: datetime) -> None:
+        self.count = 0
+        self.first = first
+        self.last = first
+        self.refs: set[RowRef] = set()
+        self.resource_id = ""
+
+    def add(self, row: LogRow, signal: Signal) -> None:
+        self.count += 1
+        self.first = min(self.first, row.time_generated)
+        self.last = max(self.last, row.time_generated)
+        self.resource_id = max(self.resource_id, row.resource_id)
+        if signal is Signal.FAILURE and len(self.refs) < MAX_ROW_REFS:
+            self.refs.add(RowRef(row.time_generated, row.replica, row.pulls))
 
 
 class FileSource:
@@ -195,7 +302,11 @@ class FileSource:
             self._latest = max((r.time_generated for r in self.rows()), default=None)
         return self._latest
 
-    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
+    def fetch(
+        self, *, watermarks: Mapping[str, datetime] | None = None, now: datetime
+    ) -> FetchResult:
+        marks = watermarks or {}
+        watermark = marks.get(FILE_WORKSPACE, marks.get(ANY_WORKSPACE))
         since = query_start(watermark=watermark, now=now, lookback=self.lookback)
         later = 0
 
@@ -207,7 +318,9 @@ class FileSource:
                 else:
                     later += 1
 
-        groups = reduce_rows(until_now(self.rows()), since=since)
+        groups, activity = reduce_rows(
+            until_now(self.rows()), since=since, workspace=FILE_WORKSPACE
+        )
         warnings = list(self.warnings)
         if later:
             warnings.append(
@@ -215,4 +328,6 @@ class FileSource:
                 "(the tick's now) were left out"
             )
         self.warnings = tuple(warnings)
-        return fetch_result(groups, warnings=warnings)
+        answer = Answer(sort_groups(groups), tuple(activity))
+        outcome = WorkspaceOutcome(FILE_WORKSPACE, warnings=tuple(warnings))
+        return fetch_result([(outcome, answer)], horizon=since)

@@ -59,6 +59,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,34 +71,46 @@ from azure.core.pipeline.policies import RetryPolicy
 from azure.monitor.query import LogsQueryClient, LogsQueryPartialResult, LogsTable
 
 from classifiers.signals import (
+    BACKOFF_LOG_TERMS,
     FAILURE_LOG_TERMS,
     FAILURE_REASONS,
     FAILURE_REASONS_IF_IMAGE,
     IMAGE_WORD,
+    PULLING_LOG_TERMS,
+    PULLING_REASONS,
     SUCCESS_LOG_TERMS,
     SUCCESS_REASONS,
 )
 from pullwatch.errors import QueryError, SettingsError
 from pullwatch.fetch.records import (
-    MAX_SAMPLES,
+    ANY_WORKSPACE,
+    MAX_ROW_REFS,
     SAMPLE_CHARS,
+    EnvironmentActivity,
     FetchResult,
     RevisionGroup,
+    RowRef,
     Signal,
+    WorkspaceOutcome,
 )
 from pullwatch.settings import Settings, TableMode
 
 log = logging.getLogger(__name__)
 
-# Common name -> column, per table. Every leg of the union is projected to the common names.
+# Common name -> column expression, per table. Every leg of the union is projected to the common
+# names. A column a table may lack (the legacy table only has the columns its rows brought:
+# JobName_s arrives with the first job) is read with column_ifexists and a default.
 TABLE_COLUMNS: Mapping[TableMode, Mapping[str, str]] = {
     TableMode.LEGACY: {
         "Environment": "EnvironmentName_s",
         "App": "ContainerAppName_s",
         "Revision": "RevisionName_s",
         "Replica": "ReplicaName_s",
+        "Container": "ContainerName_s",
+        "Job": "JobName_s",
         "Reason": "Reason_s",
         "Log": "Log_s",
+        "Pulls": "Count_d",
         "ResourceId": "_ResourceId",
     },
     TableMode.RESOURCE: {
@@ -105,30 +118,45 @@ TABLE_COLUMNS: Mapping[TableMode, Mapping[str, str]] = {
         "App": "ContainerAppName",
         "Revision": "RevisionName",
         "Replica": "ReplicaName",
+        "Container": "ContainerName",
+        "Job": "JobName",
         "Reason": "Reason",
         "Log": "Log",
+        "Pulls": "Count",
         "ResourceId": "_ResourceId",
     },
+}
+# Columns read through column_ifexists(name, default): absent in some workspaces' tables.
+OPTIONAL_COLUMNS: Mapping[str, str] = {
+    "ContainerName_s": '""',
+    "JobName_s": '""',
+    "Count_d": "1.0",
 }
 TABLES: Mapping[TableMode, tuple[TableMode, ...]] = {
     TableMode.AUTO: (TableMode.LEGACY, TableMode.RESOURCE),
     TableMode.LEGACY: (TableMode.LEGACY,),
     TableMode.RESOURCE: (TableMode.RESOURCE,),
 }
-# The columns of the query's answer, in order (one row per RevisionGroup).
+# The columns of the query's answer, in order: one row per RevisionGroup, and one row per
+# (environment, table) with Signal "activity" (Count, FirstSeen, LastSeen: all its rows).
 RESULT_COLUMNS: tuple[str, ...] = (
     "Environment",
     "App",
     "Revision",
+    "Job",
+    "Container",
     "Signal",
     "Reason",
+    "Text",
     "Count",
     "FirstSeen",
     "LastSeen",
     "LastIngested",
-    "Samples",
+    "Refs",
     "ResourceId",
+    "Table",
 )
+ACTIVITY = "activity"  # the Signal of the environments' activity rows
 
 # Bounded retries (azure-core does them); see the module docstring.
 RETRY_TOTAL = 3
@@ -138,13 +166,18 @@ RETRY_TIMEOUT = 150  # seconds: no new attempt after this
 CONNECTION_TIMEOUT = 10
 READ_TIMEOUT = 75  # above SERVER_TIMEOUT
 SERVER_TIMEOUT = 60
+# Workspaces queried at once: Log Analytics runs at most 5 queries of one user concurrently
+# (more are queued), so more threads would only wait there.
+MAX_PARALLEL_QUERIES = 5
 
 
 # --- the query --------------------------------------------------------------------------------
 
 
 def query_start(*, watermark: datetime | None, now: datetime, lookback: timedelta) -> datetime:
-    """The ``TimeGenerated`` lower bound (exclusive): ``watermark - lookback`` or ``now - lookback``."""
+    """The window's lower bound (exclusive), on ``TimeGenerated`` and, with a watermark, on the
+    ingestion time: ``watermark - lookback`` (the overlap re-read each tick) or
+    ``now - lookback``."""
     return (watermark if watermark is not None else now) - lookback
 
 
@@ -179,56 +212,100 @@ def failure_predicate() -> str:
     return " or ".join(parts)
 
 
+def backoff_predicate() -> str:
+    """KQL for ``is_backoff_row`` minus its "is a failure" part (``case`` checks that too)."""
+    return _contains_any("Log", BACKOFF_LOG_TERMS)
+
+
 def success_predicate() -> str:
     """KQL for ``is_success_row`` minus its "not a failure" part (``case`` checks that first)."""
     return f"{_in_list('Reason', SUCCESS_REASONS)} or {_contains_any('Log', SUCCESS_LOG_TERMS)}"
 
 
-def _leg(table: TableMode, *, incremental: bool, ingestion: str) -> str:
-    columns = TABLE_COLUMNS[table]
-    projection = ", ".join(
-        name if name == column else f"{name} = {column}" for name, column in columns.items()
+def pulling_predicate() -> str:
+    """KQL for ``is_pulling_row`` minus its "neither failure nor success" part."""
+    return f"{_in_list('Reason', PULLING_REASONS)} or {_contains_any('Log', PULLING_LOG_TERMS)}"
+
+
+def signal_expression() -> str:
+    """The ``case()`` that gives each row its kind, in ``classifiers.signals.row_kind``'s order."""
+    failure = failure_predicate()
+    return (
+        f"case(({failure}) and ({backoff_predicate()}), {kql_string(Signal.BACKOFF.value)},\n"
+        f"    {failure}, {kql_string(Signal.FAILURE.value)},\n"
+        f"    {success_predicate()}, {kql_string(Signal.SUCCESS.value)},\n"
+        f'    {pulling_predicate()}, {kql_string(Signal.PULLING.value)}, "")'
     )
+
+
+def _column(name: str, column: str) -> str:
+    default = OPTIONAL_COLUMNS.get(column)
+    expression = column if default is None else f'column_ifexists("{column}", {default})'
+    # the platform's count is int in one table and real in the other: one type for the union
+    return f"toint({expression})" if name == "Pulls" else expression
+
+
+def column_projection(table: TableMode) -> str:
+    """The ``project`` list that gives ``table``'s columns their common names."""
+    return ", ".join(
+        name if name == column else f"{name} = {_column(name, column)}"
+        for name, column in TABLE_COLUMNS[table].items()
+    )
+
+
+def _leg(table: TableMode, *, incremental: bool, ingestion: str) -> str:
+    projection = column_projection(table)
     lines = [f"{table.value}", "    | where TimeGenerated > since"]
     if incremental:
-        lines.append(f"    | where {ingestion} > watermark")
-    lines.append(f"    | project TimeGenerated, Ingested = {ingestion}, {projection}")
+        lines.append(f"    | where {ingestion} > since")
+    lines.append(
+        f"    | project TimeGenerated, Ingested = {ingestion}, Table = {kql_string(table.value)}, "
+        f"{projection}"
+    )
     return "\n".join(lines)
 
 
 def build_query(
     table: TableMode,
     *,
-    watermark: datetime | None,
+    watermark: datetime | None = None,
     now: datetime,
     lookback: timedelta,
     ingestion: str = "ingestion_time()",
 ) -> str:
-    """The KQL for one tick. ``ingestion`` replaces ``ingestion_time()`` (tests only)."""
+    """The KQL for one tick and workspace. ``ingestion`` replaces ``ingestion_time()`` (tests)."""
     since = query_start(watermark=watermark, now=now, lookback=lookback)
     header = [
-        f"// pullwatch: image-pull failures and successes per revision (table: {table.value})",
+        f"// pullwatch: image-pull failures, back-offs, successes and pulls per revision and "
+        f"message, and each environment's log activity (table: {table.value})",
         f"let since = {kql_datetime(since)};",
     ]
-    if watermark is not None:
-        header.append(f"let watermark = {kql_datetime(watermark)};")
     legs = [_leg(t, incremental=watermark is not None, ingestion=ingestion) for t in TABLES[table]]
     if len(legs) == 1:
-        source = legs[0]
+        source = "let rows = " + legs[0] + ";"
     else:
-        source = "union isfuzzy=true\n" + ",\n".join(
-            "    (" + leg.replace("\n", "\n    ") + ")" for leg in legs
+        source = (
+            "let rows = union isfuzzy=true\n"
+            + ",\n".join("    (" + leg.replace("\n", "\n    ") + ")" for leg in legs)
+            + ";"
         )
+    ref = 'strcat(tostring(TimeGenerated), "|", Replica, "|", tostring(coalesce(Pulls, 1)))'
     reduce = (
-        f'| extend Signal = case({failure_predicate()}, "{Signal.FAILURE.value}",\n'
-        f'    {success_predicate()}, "{Signal.SUCCESS.value}", "")\n'
+        "rows\n"
+        f"| extend Signal = {signal_expression()}\n"
         '| where Signal != ""\n'
+        f"| extend Text = substring(Log, 0, {SAMPLE_CHARS}),\n"
+        f'    Ref = iff(Signal == "{Signal.FAILURE.value}", {ref}, "")\n'
         "| summarize Count = count(), FirstSeen = min(TimeGenerated), "
         "LastSeen = max(TimeGenerated),\n"
-        "    LastIngested = max(Ingested), "
-        f"Samples = make_set(substring(Log, 0, {SAMPLE_CHARS}), {MAX_SAMPLES}),\n"
-        "    ResourceId = max(ResourceId)\n"
-        "    by Environment, App, Revision, Signal, Reason"
+        f"    LastIngested = max(Ingested), Refs = make_set(Ref, {MAX_ROW_REFS}), "
+        "ResourceId = max(ResourceId)\n"
+        "    by Environment, App, Revision, Job, Container, Signal, Reason, Text\n"
+        "| union (rows\n"
+        "    | summarize Count = count(), FirstSeen = min(TimeGenerated), "
+        "LastSeen = max(TimeGenerated),\n"
+        "        LastIngested = max(Ingested) by Environment, Table\n"
+        f'    | extend Signal = "{ACTIVITY}")'
     )
     return "\n".join([*header, source, reduce]) + "\n"
 
@@ -246,57 +323,136 @@ def _as_datetime(value: Any) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _as_samples(value: Any) -> tuple[str, ...]:
+def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):  # Log Analytics sends dynamic values as JSON text
         value = json.loads(value) if value else []
-    items = [str(v)[:SAMPLE_CHARS] for v in (value or []) if v is not None]
-    return tuple(sorted(set(items)))[:MAX_SAMPLES]
+    return list(value or [])
 
 
-def group_from_row(row: Mapping[str, Any]) -> RevisionGroup:
+def _as_count(value: Any) -> int:
+    try:
+        count = int(float(value))
+    except (TypeError, ValueError):
+        return 1
+    return count if count >= 1 else 1
+
+
+def row_ref(text: str) -> RowRef | None:
+    """A ``Refs`` element (``<TimeGenerated>|<replica>|<Count>``) as a ``RowRef``."""
+    if not text:
+        return None
+    moment, _, rest = str(text).partition("|")
+    replica, _, count = rest.rpartition("|")
+    when = _as_datetime(moment)
+    if when is None:
+        return None
+    return RowRef(when, replica, _as_count(count))
+
+
+def row_refs(value: Any) -> tuple[RowRef, ...]:
+    refs = (row_ref(str(item)) for item in _as_list(value) if item)
+    return tuple(sorted({r for r in refs if r is not None}, key=lambda r: (r.time, r.replica)))
+
+
+def group_from_row(row: Mapping[str, Any], workspace: str = "") -> RevisionGroup:
     """One answer row (by ``RESULT_COLUMNS`` name) as a ``RevisionGroup``."""
     first = _as_datetime(row["FirstSeen"])
     last = _as_datetime(row["LastSeen"])
     if first is None or last is None:
         raise ValueError("a result row without FirstSeen/LastSeen")
+    signal = Signal(row["Signal"])
     return RevisionGroup(
         environment=str(row.get("Environment") or ""),
         app=str(row.get("App") or ""),
         revision=str(row.get("Revision") or ""),
-        signal=Signal(row["Signal"]),
+        signal=signal,
         reason=str(row.get("Reason") or ""),
         count=int(row["Count"]),
         first_seen=first,
         last_seen=last,
         last_ingested=_as_datetime(row.get("LastIngested")),
-        samples=_as_samples(row.get("Samples")),
+        text=str(row.get("Text") or "")[:SAMPLE_CHARS],
+        container=str(row.get("Container") or ""),
+        job=str(row.get("Job") or ""),
+        rows=row_refs(row.get("Refs")) if signal is Signal.FAILURE else (),
         resource_id=str(row.get("ResourceId") or ""),
+        workspace=workspace,
     )
 
 
-def groups_from_table(table: LogsTable) -> list[RevisionGroup]:
-    return [group_from_row(dict(zip(table.columns, row, strict=True))) for row in table.rows]
+def activity_from_row(row: Mapping[str, Any], workspace: str = "") -> EnvironmentActivity:
+    first = _as_datetime(row["FirstSeen"])
+    last = _as_datetime(row["LastSeen"])
+    if first is None or last is None:
+        raise ValueError("an activity row without FirstSeen/LastSeen")
+    return EnvironmentActivity(
+        environment=str(row.get("Environment") or ""),
+        table=str(row.get("Table") or ""),
+        rows=int(row["Count"]),
+        first_seen=first,
+        last_seen=last,
+        workspace=workspace,
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One workspace's answer: its groups, its environments' activity, its latest ingestion."""
+
+    groups: tuple[RevisionGroup, ...] = ()
+    activity: tuple[EnvironmentActivity, ...] = ()
+    max_ingested: datetime | None = None
+
+
+def answer_from_rows(rows: Iterable[Mapping[str, Any]], workspace: str = "") -> Answer:
+    groups: list[RevisionGroup] = []
+    activity: list[EnvironmentActivity] = []
+    ingested: list[datetime] = []
+    for row in rows:
+        moment = _as_datetime(row.get("LastIngested"))
+        if row.get("Signal") == ACTIVITY:
+            activity.append(activity_from_row(row, workspace))
+        else:
+            groups.append(group_from_row(row, workspace))
+        if moment is not None:
+            ingested.append(moment)
+    return Answer(sort_groups(groups), tuple(activity), max(ingested, default=None))
+
+
+def answer_from_table(table: LogsTable, workspace: str = "") -> Answer:
+    return answer_from_rows(
+        (dict(zip(table.columns, row, strict=True)) for row in table.rows), workspace
+    )
 
 
 def sort_groups(groups: Iterable[RevisionGroup]) -> tuple[RevisionGroup, ...]:
-    return tuple(sorted(groups, key=lambda g: (g.key, g.signal.value, g.reason)))
+    return tuple(
+        sorted(
+            groups,
+            key=lambda g: (g.key, g.job, g.container, g.signal.value, g.reason, g.text),
+        )
+    )
 
 
 def fetch_result(
-    groups: Iterable[RevisionGroup],
+    outcomes: Sequence[tuple[WorkspaceOutcome, Answer]],
     *,
-    partial: bool = False,
     warnings: Sequence[str] = (),
+    horizon: datetime | None = None,
 ) -> FetchResult:
-    """A ``FetchResult`` with ``max_ingested`` and ``rows_matched`` computed from the groups."""
-    ordered = sort_groups(groups)
-    ingested = [g.last_ingested for g in ordered if g.last_ingested is not None]
+    """A ``FetchResult`` from each workspace's outcome and answer."""
+    groups = sort_groups(g for _, answer in outcomes for g in answer.groups)
+    activity = tuple(a for _, answer in outcomes for a in answer.activity)
+    every_warning = [*warnings]
+    for outcome, _ in outcomes:
+        every_warning.extend(w for w in outcome.warnings if w not in every_warning)
     return FetchResult(
-        groups=ordered,
-        max_ingested=max(ingested, default=None),
-        partial=partial,
-        rows_matched=sum(g.count for g in ordered),
-        warnings=tuple(warnings),
+        groups=groups,
+        workspaces=tuple(outcome for outcome, _ in outcomes),
+        activity=activity,
+        rows_matched=sum(g.count for g in groups),
+        warnings=tuple(every_warning),
+        horizon=horizon,
     )
 
 
@@ -417,15 +573,9 @@ def _safe_text(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
-class _WorkspaceAnswer:
-    groups: list[RevisionGroup]
-    partial: bool
-    warnings: list[str]
-
-
 class LogAnalyticsSource:
-    """``FailureSource`` over Log Analytics workspaces: one query per workspace and tick."""
+    """``FailureSource`` over Log Analytics workspaces: one query per workspace and tick, the
+    workspaces queried concurrently (at most ``MAX_PARALLEL_QUERIES`` at once)."""
 
     def __init__(
         self,
@@ -442,7 +592,7 @@ class LogAnalyticsSource:
         if not workspace_ids:
             raise ValueError("at least one workspace id is needed")
         self.client = client
-        self.workspace_ids = tuple(workspace_ids)
+        self.workspace_ids = tuple(dict.fromkeys(workspace_ids))
         self.table = table
         self.lookback = lookback
         self.server_timeout = server_timeout
@@ -470,23 +620,45 @@ class LogAnalyticsSource:
             lookback=lookback or settings.lookback,
         )
 
-    def query(self, *, watermark: datetime | None, now: datetime) -> str:
+    def query(self, *, watermark: datetime | None = None, now: datetime) -> str:
         return build_query(self.table, watermark=watermark, now=now, lookback=self.lookback)
 
-    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
-        """Groups ingested after ``watermark`` from every workspace; raises ``QueryError``."""
-        text = self.query(watermark=watermark, now=now)
-        groups: list[RevisionGroup] = []
-        partial = False
-        warnings: list[str] = []
-        for workspace in self.workspace_ids:
-            answer = self._fetch_workspace(workspace, text)
-            groups.extend(answer.groups)
-            partial = partial or answer.partial
-            warnings.extend(answer.warnings)
-        return fetch_result(groups, partial=partial, warnings=warnings)
+    def fetch(
+        self, *, watermarks: Mapping[str, datetime] | None = None, now: datetime
+    ) -> FetchResult:
+        """Every workspace's rows from its watermark minus the lookback. A workspace that fails
+        is reported in the result (``failed``) and the others are used; ``QueryError`` only when
+        every workspace failed."""
+        marks = dict(watermarks or {})
+        starts = {ws: marks.get(ws, marks.get(ANY_WORKSPACE)) for ws in self.workspace_ids}
+        workers = min(MAX_PARALLEL_QUERIES, len(self.workspace_ids))
+        if workers == 1:
+            outcomes = [self._fetch_workspace(ws, starts[ws], now) for ws in self.workspace_ids]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="pullwatch-query") as pool:
+                outcomes = list(
+                    pool.map(lambda ws: self._fetch_workspace(ws, starts[ws], now), starts)
+                )
+        failed = [outcome for outcome, _ in outcomes if not outcome.answered]
+        if len(failed) == len(outcomes):
+            raise QueryError("; ".join(str(outcome.error) for outcome in failed))
+        for outcome in failed:
+            log.error("%s (its revisions wait for the next tick)", outcome.error)
+        horizon = min(
+            query_start(watermark=mark, now=now, lookback=self.lookback) for mark in starts.values()
+        )
+        return fetch_result(outcomes, horizon=horizon)
 
-    def _fetch_workspace(self, workspace: str, text: str) -> _WorkspaceAnswer:
+    def _fetch_workspace(
+        self, workspace: str, watermark: datetime | None, now: datetime
+    ) -> tuple[WorkspaceOutcome, Answer]:
+        """One workspace's answer, or its error as one line (never raised)."""
+        try:
+            return self._query_workspace(workspace, self.query(watermark=watermark, now=now))
+        except QueryError as error:
+            return WorkspaceOutcome(workspace, error=str(error)), Answer()
+
+    def _query_workspace(self, workspace: str, text: str) -> tuple[WorkspaceOutcome, Answer]:
         try:
             response = self.client.query_workspace(
                 workspace,
@@ -516,34 +688,51 @@ class LogAnalyticsSource:
                     "system logs there)"
                 )
                 log.warning("%s", warning)
-                return _WorkspaceAnswer([], partial=False, warnings=[warning])
+                return WorkspaceOutcome(workspace, warnings=(warning,)), Answer()
             raise QueryError(_http_error_text(workspace, error.status_code, message)) from None
         except AzureError as error:
             raise QueryError(
                 f"workspace {workspace}: no answer from Log Analytics "
                 f"({type(error).__name__}): {_safe_text(str(error.message))}"
             ) from None
+        except QueryError:
+            raise
+        except Exception as error:  # a bug or an unexpected answer: this workspace only
+            raise QueryError(
+                f"workspace {workspace}: the query failed ({type(error).__name__}): "
+                f"{_safe_text(str(error), 200)}"
+            ) from None
         if isinstance(response, LogsQueryPartialResult):
             tables = response.partial_data or []
             error_info = response.partial_error
             details = getattr(error_info, "details", None)
-            groups = [g for t in tables[:1] for g in groups_from_table(t)]
+            answer = self._answer(workspace, tables)
             if self.table is TableMode.AUTO and _is_missing_table_warning(
                 details, TABLES[TableMode.AUTO]
             ):
                 log.info("workspace %s: one system-log table is absent (fuzzy union)", workspace)
-                return _WorkspaceAnswer(groups, partial=False, warnings=[])
+                return WorkspaceOutcome(workspace, max_ingested=answer.max_ingested), answer
             code = getattr(error_info, "code", "") or "PartialError"
             text = _safe_text(_partial_error_text(error_info))
             warning = f"workspace {workspace}: partial result ({code}): {text}"
             if self.table is TableMode.AUTO:
                 warning += " (if a table is missing, set PULLWATCH_TABLE to the one that exists)"
             log.warning("%s", warning)
-            return _WorkspaceAnswer(groups, partial=True, warnings=[warning])
-        tables = response.tables or []
-        return _WorkspaceAnswer(
-            [g for t in tables[:1] for g in groups_from_table(t)], partial=False, warnings=[]
-        )
+            outcome = WorkspaceOutcome(
+                workspace, max_ingested=answer.max_ingested, partial=True, warnings=(warning,)
+            )
+            return outcome, answer
+        answer = self._answer(workspace, response.tables or [])
+        return WorkspaceOutcome(workspace, max_ingested=answer.max_ingested), answer
+
+    def _answer(self, workspace: str, tables: Sequence[LogsTable]) -> Answer:
+        try:
+            return answer_from_table(tables[0], workspace) if tables else Answer()
+        except (KeyError, TypeError, ValueError) as error:
+            raise QueryError(
+                f"workspace {workspace}: the answer has rows pullwatch cannot read "
+                f"({type(error).__name__}: {_safe_text(str(error), 160)})"
+            ) from None
 
 
 def _partial_error_text(error: Any) -> str:

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
 from pullwatch.fetch.logquery import (
-    TABLE_COLUMNS,
     TABLES,
+    column_projection,
     failure_predicate,
     kql_datetime,
     kql_string,
@@ -46,10 +46,7 @@ _ENVIRONMENT_ID = re.compile(
 def _legs(table: TableMode, since: datetime) -> str:
     legs = []
     for mode in TABLES[table]:
-        columns = TABLE_COLUMNS[mode]
-        projection = ", ".join(
-            name if name == column else f"{name} = {column}" for name, column in columns.items()
-        )
+        projection = column_projection(mode)
         legs.append(
             f"{mode.value}\n    | where TimeGenerated > {kql_datetime(since)}\n"
             f"    | project TimeGenerated, {projection}"

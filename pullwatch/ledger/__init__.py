@@ -10,12 +10,15 @@
 
 from pullwatch.ledger.document import (
     LEDGER_SCHEMA,
+    EnvironmentLogs,
     Ledger,
     with_entry,
+    with_environment_logs,
     with_last_tick,
     with_watermark,
+    with_workspace_watermark,
 )
-from pullwatch.ledger.entries import Entry, EntryState, Evidence
+from pullwatch.ledger.entries import Entry, EntryState, Evidence, ImageState
 from pullwatch.ledger.outbox import (
     ChannelDelivery,
     DeliveryState,
@@ -44,7 +47,9 @@ __all__ = [
     "DeliveryState",
     "Entry",
     "EntryState",
+    "EnvironmentLogs",
     "Evidence",
+    "ImageState",
     "Ledger",
     "PendingNotification",
     "Silence",
@@ -62,6 +67,8 @@ __all__ = [
     "pending",
     "remove_silence",
     "with_entry",
+    "with_environment_logs",
     "with_last_tick",
     "with_watermark",
+    "with_workspace_watermark",
 ]

@@ -13,7 +13,10 @@ One ``Ledger`` holds:
   retention period), kept for ``ledger show`` for a while;
 - ``last_tick``: the clock of the last tick that saved (a clock going backwards or jumping far
   ahead is reported, and never expires anything early);
-- ``watermark``: the ingestion-time watermark of the log query;
+- ``watermarks``: the ingestion-time watermark of the log query, per workspace (``watermark``:
+  the single one of older documents, used for workspaces without their own);
+- ``environments``: per environment, the newest system-log row seen (of any kind) and its table:
+  the evidence that its logs are flowing, without which no revision of it resolves as quiet;
 - ``seq``: a counter for short, stable ids (``n12`` notifications, ``s3`` silences).
 
 Every operation returns a new ``Ledger``; nothing here reads the clock or touches storage
@@ -30,12 +33,33 @@ from datetime import datetime
 from typing import Any
 
 from pullwatch.errors import LedgerCorrupt
+from pullwatch.fetch.records import ANY_WORKSPACE
 from pullwatch.ledger.entries import Entry
-from pullwatch.ledger.fields import iso, opt_time, utc
+from pullwatch.ledger.fields import iso, opt_time, parse_time, utc
 from pullwatch.ledger.outbox import PendingNotification
 from pullwatch.ledger.silences import Silence
 
 LEDGER_SCHEMA = "pullwatch.ledger/v1"
+
+
+@dataclass(frozen=True)
+class EnvironmentLogs:
+    """The newest system-log row seen for an environment (any app, any kind)."""
+
+    last_row: datetime
+    table: str = ""
+    workspace: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"last_row": iso(self.last_row), "table": self.table, "workspace": self.workspace}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EnvironmentLogs:
+        return cls(
+            last_row=parse_time(data["last_row"]),
+            table=str(data.get("table", "")),
+            workspace=str(data.get("workspace", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,10 +73,19 @@ class Ledger:
     seq: int = 0
     dead_letters: tuple[PendingNotification, ...] = ()
     last_tick: datetime | None = None
+    watermarks: Mapping[str, datetime] = field(default_factory=dict)
+    environments: Mapping[str, EnvironmentLogs] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Ledger:
         return cls()
+
+    def watermark_map(self) -> dict[str, datetime]:
+        """Each workspace's watermark; the old single one under ``ANY_WORKSPACE``."""
+        marks = dict(self.watermarks)
+        if self.watermark is not None:
+            marks.setdefault(ANY_WORKSPACE, self.watermark)
+        return marks
 
     def next_id(self, prefix: str) -> tuple[str, Ledger]:
         """A new short id (``n1``, ``s2``...) and the ledger with its counter advanced."""
@@ -69,6 +102,10 @@ class Ledger:
             "outbox": [n.to_dict() for n in self.outbox],
             "dead_letters": [n.to_dict() for n in self.dead_letters],
             "last_tick": iso(self.last_tick),
+            "watermarks": {ws: iso(mark) for ws, mark in sorted(self.watermarks.items())},
+            "environments": {
+                name: logs.to_dict() for name, logs in sorted(self.environments.items())
+            },
         }
 
     def to_json(self) -> str:
@@ -109,6 +146,14 @@ class Ledger:
                     PendingNotification.from_dict(n) for n in data.get("dead_letters", [])
                 ),
                 last_tick=opt_time(data.get("last_tick")),
+                watermarks={
+                    str(ws): parse_time(mark)
+                    for ws, mark in dict(data.get("watermarks", {})).items()
+                },
+                environments={
+                    str(name): EnvironmentLogs.from_dict(logs)
+                    for name, logs in dict(data.get("environments", {})).items()
+                },
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise LedgerCorrupt(
@@ -133,8 +178,24 @@ class Ledger:
 
 
 def with_watermark(ledger: Ledger, watermark: datetime | None) -> Ledger:
-    """The ledger with its ingestion watermark set (call only after a complete tick)."""
+    """The ledger with its single (any-workspace) ingestion watermark set."""
     return replace(ledger, watermark=utc(watermark) if watermark else None)
+
+
+def with_workspace_watermark(ledger: Ledger, workspace: str, watermark: datetime) -> Ledger:
+    """The ledger with one workspace's watermark set (call only after its answer was whole)."""
+    return replace(ledger, watermarks={**ledger.watermarks, workspace: utc(watermark)})
+
+
+def with_environment_logs(
+    ledger: Ledger, environment: str, last_row: datetime, table: str, workspace: str
+) -> Ledger:
+    """The ledger knowing ``environment`` logged a row at ``last_row`` (kept if newer)."""
+    known = ledger.environments.get(environment)
+    if known is not None and known.last_row >= last_row:
+        return ledger
+    logs = EnvironmentLogs(utc(last_row), table, workspace)
+    return replace(ledger, environments={**ledger.environments, environment: logs})
 
 
 def with_last_tick(ledger: Ledger, now: datetime) -> Ledger:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from notifiers.alert import Link, Step
+from pullwatch.fetch.records import revision_key
 from pullwatch.ledger.fields import iso, opt_str, opt_time, parse_time
 from pullwatch.ledger.routed import ChannelRecord
 
@@ -74,6 +75,57 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ImageState:
+    """One image of a revision in this incident: when it failed, how often, and whether it
+    recovered (a success naming it, or its container, after its last failure)."""
+
+    image: str  # as logged; "" for failure rows that name no image
+    container: str = ""
+    cause: str = ""  # the cause id of its last failure ("" when it never failed)
+    first_failure: datetime | None = None
+    last_failure: datetime | None = None
+    attempts: int = 0  # failed pull attempts (each row once)
+    first_success: datetime | None = None
+    last_success: datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.last_failure is not None
+
+    @property
+    def failing(self) -> bool:
+        """Failed, and no success since its last failure."""
+        return self.last_failure is not None and (
+            self.last_success is None or self.last_success <= self.last_failure
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image,
+            "container": self.container,
+            "cause": self.cause,
+            "first_failure": iso(self.first_failure),
+            "last_failure": iso(self.last_failure),
+            "attempts": self.attempts,
+            "first_success": iso(self.first_success),
+            "last_success": iso(self.last_success),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImageState:
+        return cls(
+            image=str(data.get("image", "")),
+            container=str(data.get("container", "")),
+            cause=str(data.get("cause", "")),
+            first_failure=opt_time(data.get("first_failure")),
+            last_failure=opt_time(data.get("last_failure")),
+            attempts=int(data.get("attempts", 0)),
+            first_success=opt_time(data.get("first_success")),
+            last_success=opt_time(data.get("last_success")),
+        )
+
+
+@dataclass(frozen=True)
 class Entry:
     """One revision's incident: current truth (evidence, counts) and what was last notified."""
 
@@ -82,7 +134,7 @@ class Entry:
     revision: str
     state: EntryState
     evidence: Evidence
-    count: int  # failure rows seen in this incident (cumulative across ticks)
+    count: int  # failed pull attempts in this incident (each row once, across ticks)
     first_seen: datetime  # first failure of this incident
     last_seen: datetime  # last failure
     last_success: datetime | None = None
@@ -99,10 +151,20 @@ class Entry:
     # The last configuration check (pullwatch.verify.Verification.to_dict()), kept with the
     # entry so the next alert and `ledger show` can say what was found.
     verification: Mapping[str, Any] | None = None
+    job: str = ""  # a Container Apps job (its key is environment/job/<job>)
+    # Each image of the revision (empty in entries from before images were tracked).
+    images: tuple[ImageState, ...] = ()
+    # The pull-attempt rows already counted (row id -> TimeGenerated), so re-read rows add
+    # nothing; forgotten once older than every workspace's query window.
+    rows: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        return f"{self.environment}/{self.app}/{self.revision}"
+        return revision_key(self.environment, self.app, self.revision, self.job)
+
+    @property
+    def failing_images(self) -> tuple[ImageState, ...]:
+        return tuple(image for image in self.images if image.failing)
 
     @property
     def notified(self) -> bool:
@@ -129,6 +191,9 @@ class Entry:
             "silenced_by": self.silenced_by,
             "channels": [record.to_dict() for record in self.channels],
             "verification": dict(self.verification) if self.verification else None,
+            "job": self.job,
+            "images": [image.to_dict() for image in self.images],
+            "rows": {row: int(when.timestamp()) for row, when in sorted(self.rows.items())},
         }
 
     @classmethod
@@ -152,4 +217,10 @@ class Entry:
             silenced_by=opt_str(data.get("silenced_by")),
             channels=tuple(ChannelRecord.from_dict(r) for r in data.get("channels", [])),
             verification=data.get("verification") or None,
+            job=str(data.get("job", "")),
+            images=tuple(ImageState.from_dict(i) for i in data.get("images", [])),
+            rows={
+                str(row): datetime.fromtimestamp(int(when), UTC)
+                for row, when in dict(data.get("rows", {})).items()
+            },
         )

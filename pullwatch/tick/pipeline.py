@@ -150,7 +150,9 @@ def report(
     summary.revisions = len(reading.observations)
     summary.decisions.update(d.action.value for d in planned.outcome.decisions)
     summary.watermark_advanced = planned.watermark_advanced
-    summary.watermark = final.watermark
+    summary.watermark = max(final.watermark_map().values(), default=None)
+    summary.workspaces_failed = [w.workspace for w in result.failed]
+    summary.no_logs = dict(planned.outcome.no_logs)
     summary.clock_warning = planned.clock_warning
     known = {n.id for n in before.dead_letters}
     logged = {n.id for n in planned.given_up}  # the plan stage logged these already

@@ -3,9 +3,11 @@
 ``read`` is the stage's only I/O (the log source); ``plan`` is pure: it checks the clock
 against the ledger's last tick (a clock that runs backwards or jumps more than a day is logged
 as a WARNING and never ages the outbox by more than a day), ages and expires the outbox,
-decides every revision (``pullwatch.decide``), enqueues notifications and advances the
-ingestion watermark when the reading was whole. On a save conflict the pipeline runs ``plan``
-again on the reloaded ledger with the same reading.
+records each environment's newest log row (the evidence that its logs flow), decides every
+revision (``pullwatch.decide``), enqueues notifications and advances each workspace's
+ingestion watermark when that workspace's answer was whole (a workspace that failed keeps its
+watermark and is read again, overlap included, next tick). On a save conflict the pipeline runs
+``plan`` again on the reloaded ledger with the same reading.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from datetime import datetime, timedelta
 from pullwatch.decide import Outcome, Policy, decide
 from pullwatch.decide.alerts import AlertContext
 from pullwatch.decide.observe import RevisionObservation, observe
-from pullwatch.fetch.records import FailureSource, FetchResult
+from pullwatch.fetch.records import ANY_WORKSPACE, FailureSource, FetchResult
 from pullwatch.ledger import (
     DeliveryState,
     Ledger,
     PendingNotification,
     age_outbox,
     expire_outbox,
+    with_environment_logs,
     with_last_tick,
-    with_watermark,
+    with_workspace_watermark,
 )
 
 log = logging.getLogger("pullwatch.tick")
@@ -54,8 +57,8 @@ class Plan:
 
 
 def read(source: FailureSource, ledger: Ledger, now: datetime) -> Reading:
-    """Query the source from the ledger's watermark and observe each revision."""
-    result = source.fetch(watermark=ledger.watermark, now=now)
+    """Query the source from each workspace's watermark and observe each revision."""
+    result = source.fetch(watermarks=ledger.watermark_map(), now=now)
     return Reading(result, tuple(observe(result.groups)))
 
 
@@ -72,8 +75,15 @@ def plan(
     step, warning = clock_step(ledger.last_tick, now)
     base = age_outbox(ledger, step)
     base, given_up = expire_outbox(base, now, policy.retention)
+    base = record_activity(base, reading.result)
     outcome = decide(
-        base, reading.observations, now=now, policy=policy, channels=channels, context=context
+        base,
+        reading.observations,
+        now=now,
+        policy=policy,
+        channels=channels,
+        context=context,
+        horizon=reading.result.horizon,
     )
     decided, advanced = advance_watermark(outcome.ledger, reading.result)
     return Plan(with_last_tick(decided, now), outcome, advanced, warning, tuple(given_up))
@@ -97,12 +107,29 @@ def clock_step(last_tick: datetime | None, now: datetime) -> tuple[timedelta, st
     return step, None
 
 
+def record_activity(ledger: Ledger, result: FetchResult) -> Ledger:
+    """The ledger knowing each environment's newest log row of this reading."""
+    for seen in result.activity:
+        if seen.environment:
+            ledger = with_environment_logs(
+                ledger, seen.environment, seen.last_seen, seen.table, seen.workspace
+            )
+    return ledger
+
+
 def advance_watermark(ledger: Ledger, result: FetchResult) -> tuple[Ledger, bool]:
-    if result.partial or result.max_ingested is None:
-        return ledger, False
-    if ledger.watermark is not None and result.max_ingested <= ledger.watermark:
-        return ledger, False
-    return with_watermark(ledger, result.max_ingested), True
+    """Each workspace that answered whole moves its watermark to its newest ingestion time."""
+    advanced = False
+    marks = ledger.watermark_map()
+    for outcome in result.workspaces:
+        if outcome.partial or not outcome.answered or outcome.max_ingested is None:
+            continue
+        known = marks.get(outcome.workspace, marks.get(ANY_WORKSPACE))
+        if known is not None and outcome.max_ingested <= known:
+            continue
+        ledger = with_workspace_watermark(ledger, outcome.workspace, outcome.max_ingested)
+        advanced = True
+    return ledger, advanced
 
 
 def log_plan(planned: Plan, retention: timedelta) -> None:

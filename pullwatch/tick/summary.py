@@ -38,6 +38,9 @@ class TickSummary:
     dry_run: bool = False
     clock_warning: str | None = None
     stopped: dict[str, str] = field(default_factory=dict)  # channel -> why it stopped early
+    workspaces_failed: list[str] = field(default_factory=list)  # workspace ids that failed
+    # environments whose quiet revisions stayed firing for lack of logs -> their newest row
+    no_logs: dict[str, datetime | None] = field(default_factory=dict)
 
     @property
     def suppressed(self) -> int:
@@ -73,6 +76,12 @@ class TickSummary:
             extra.append(f"held {self.held}")
         if self.left:
             extra.append(f"left for next tick {self.left}")
+        tail = []
+        if self.workspaces_failed:
+            tail.append(f"workspaces failed: {', '.join(self.workspaces_failed)}")
+        for environment, last in sorted(self.no_logs.items()):
+            since = last.strftime("%Y-%m-%dT%H:%M:%SZ") if last else "ever"
+            tail.append(f"no logs from {environment} since {since}")
         return (
             f"tick{' (dry run)' if self.dry_run else ''}: {self.groups} groups "
             f"({self.rows_matched} rows) for {self.revisions} revisions; decisions: {kinds}; "
@@ -81,5 +90,5 @@ class TickSummary:
             + "".join(f"{e}, " for e in extra)
             + f"suppressed {self.suppressed}, pending {self.pending_left}; "
             f"{self.saves} saves; watermark {watermark}"
-            f"{' (partial result)' if self.partial else ''}"
+            f"{' (partial result)' if self.partial else ''}" + "".join(f"; {t}" for t in tail)
         )

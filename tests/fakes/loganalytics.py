@@ -6,7 +6,7 @@ ask for the ``log_analytics`` fixture::
     def test_reads_failures(log_analytics: FakeLogAnalytics) -> None:
         log_analytics.load_export(SAMPLES / "containerapp-system-logs.json")
         source = log_analytics.source()              # the real LogsQueryClient, plain http
-        result = source.fetch(watermark=None, now=END_OF_WINDOW)
+        result = source.fetch(now=END_OF_WINDOW)
 
 The endpoint (``.endpoint``, ``http://localhost:<port>/v1``) speaks the query API's wire format
 (platform-facts §3): ``POST /v1/workspaces/{id}/query`` with ``{"query", "timespan"}`` and a
@@ -306,7 +306,10 @@ class FakeLogAnalytics:
                 f"'table' operator: Failed to resolve table expression named '{missing[0]}'",
             )
         try:
-            relation = duckdb_kql.kql(con, query.replace("ingestion_time()", INGESTION_COLUMN))
+            text = self._resolve_optional_columns(
+                query.replace("ingestion_time()", INGESTION_COLUMN)
+            )
+            relation = duckdb_kql.kql(con, text)
         except duckdb_kql.KqlError as error:
             raise _Refused("SemanticError", str(error)) from None
         columns = [
@@ -315,6 +318,20 @@ class FakeLogAnalytics:
         ]
         rows = [] if empty else [[_wire(v) for v in row] for row in relation.fetchall()]
         return {"name": "PrimaryResult", "columns": columns, "rows": rows}
+
+    def _resolve_optional_columns(self, query: str) -> str:
+        """duckdb-kql has no ``column_ifexists``: resolve it here as Kusto does, against the
+        declared schemas (the column if a table has it, else the default)."""
+        known = {column for columns in self.schemas.values() for column in columns}
+
+        def resolve(match: re.Match[str]) -> str:
+            column, default = match.group(1), match.group(2)
+            return column if column in known else default
+
+        return _COLUMN_IFEXISTS.sub(resolve, query)
+
+
+_COLUMN_IFEXISTS = re.compile(r'column_ifexists\("(\w+)",\s*([^()]*?)\)')
 
 
 class _Refused(Exception):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from classifiers import classify
 from pullwatch.decide import Outcome, Policy, decide
-from pullwatch.decide.observe import RevisionObservation
-from pullwatch.ledger import Ledger
+from pullwatch.decide.observe import Attempt, ImageObservation, RevisionObservation
+from pullwatch.ledger import Ledger, with_environment_logs
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ENV, APP, REV = "prod-env", "orders", "orders--v7"
@@ -44,37 +44,46 @@ def fail(
     resource_id: str = "",
     reasons: tuple[str, ...] = (),
 ) -> RevisionObservation:
-    """A failing observation of the line named ``line`` (a key of ``LINES``), times in minutes."""
+    """A failing observation of the line named ``line`` (a key of ``LINES``), times in minutes:
+    ``count`` distinct pull-attempt rows spread from ``first`` to ``last`` (the same call twice
+    is the same rows, read again), and a success of the same image at ``success``."""
     text = LINES[line]
+    diagnosis = classify(text)
+    end = first if last is None else last
+    step = (end - first) / (count - 1) if count > 1 else 0
+    attempts = tuple(
+        Attempt(f"{line}@{first + n * step:g}#{n}", at(first + n * step)) for n in range(count)
+    )
+    image = ImageObservation(
+        image=diagnosis.image or "",
+        diagnosis=diagnosis,
+        attempts=attempts,
+        first_failure=at(first),
+        last_failure=at(end),
+        first_success=None if success is None else at(success),
+        last_success=None if success is None else at(success),
+        samples=(text,),
+        reasons=reasons,
+    )
     return RevisionObservation(
         environment=environment,
         app=app,
         revision=revision,
-        diagnosis=classify(text),
-        failure_count=count,
-        first_failure=at(first),
-        last_failure=at(first if last is None else last),
-        last_success=None if success is None else at(success),
-        samples=(text,),
-        reasons=reasons,
+        images=(image,),
         resource_id=resource_id,
     )
 
 
-def ok(minute: float, *, app: str = APP, revision: str = REV) -> RevisionObservation:
-    """A success-only observation (the revision pulled its image at ``minute``)."""
-    return RevisionObservation(
-        environment=ENV,
-        app=app,
-        revision=revision,
-        diagnosis=None,
-        failure_count=0,
-        first_failure=None,
-        last_failure=None,
-        last_success=at(minute),
-        samples=(),
-        reasons=(),
-    )
+def ok(
+    minute: float,
+    *,
+    app: str = APP,
+    revision: str = REV,
+    image: str = "myacr.azurecr.io/orders:1.4",
+) -> RevisionObservation:
+    """A success-only observation (the revision pulled ``image`` at ``minute``)."""
+    pulled = ImageObservation(image=image, first_success=at(minute), last_success=at(minute))
+    return RevisionObservation(environment=ENV, app=app, revision=revision, images=(pulled,))
 
 
 POLICY = Policy(
@@ -86,6 +95,11 @@ POLICY = Policy(
 )
 
 
+def logs_until(ledger: Ledger, moment: datetime, environment: str = ENV) -> Ledger:
+    """The ledger knowing ``environment`` logged rows until ``moment`` (its logs flow)."""
+    return with_environment_logs(ledger, environment, moment, "ContainerAppSystemLogs", "")
+
+
 def tick(
     ledger: Ledger,
     now: datetime,
@@ -93,5 +107,14 @@ def tick(
     *,
     policy: Policy = POLICY,
     channels: Sequence[str] = CHANNELS,
+    logs: bool = True,
 ) -> Outcome:
+    """One decision; ``logs``: every environment of the observations and the ledger logged
+    rows until ``now`` (set False to test a tick without that evidence)."""
+    if logs:
+        environments = {o.environment for o in observations} | {
+            e.environment for e in ledger.entries.values()
+        }
+        for environment in environments:
+            ledger = logs_until(ledger, now, environment)
     return decide(ledger, observations, now=now, policy=policy, channels=channels)

@@ -17,7 +17,7 @@ from notifiers.pagerduty import summary as pagerduty_summary
 from notifiers.slack import render_message
 from notifiers.teams import render_card
 from pullwatch.decide.alerts import build_alert, evidence_from_observation
-from pullwatch.decide.observe import RevisionObservation
+from pullwatch.decide.observe import Attempt, ImageObservation, RevisionObservation
 from pullwatch.ledger import Entry, EntryState, Evidence
 from tests.notifiers.examples import LIKELY, REGISTRY_UNAUTHORIZED
 
@@ -31,18 +31,16 @@ DENIED = (
 
 
 def observation(text: str) -> RevisionObservation:
-    return RevisionObservation(
-        environment=ENV,
-        app=APP,
-        revision=REV,
-        diagnosis=classify(text),
-        failure_count=3,
+    diagnosis = classify(text)
+    image = ImageObservation(
+        image=diagnosis.image or "",
+        diagnosis=diagnosis,
+        attempts=tuple(Attempt(f"a{n}", at(n)) for n in range(3)),
         first_failure=at(0),
         last_failure=at(5),
-        last_success=None,
         samples=(text,),
-        reasons=(),
     )
+    return RevisionObservation(environment=ENV, app=APP, revision=REV, images=(image,))
 
 
 def entry_of(evidence: Evidence) -> Entry:

@@ -78,9 +78,9 @@ SCENARIOS = (
     Scenario(
         "transient-debounced-until-occurrences-cumulative",
         (
-            step(at(1), (fail("timeout", 0),), DEB, "1 of 3 occurrences"),
+            step(at(1), (fail("timeout", 0),), DEB, "1 of 3 pull attempts"),
             step(at(2), (fail("timeout", 1),), DEB, "transient network-timeout"),
-            step(at(3), (fail("timeout", 2),), F, "seen 3 times, threshold 3"),
+            step(at(3), (fail("timeout", 2),), F, "3 failed pull attempts, threshold 3"),
         ),
     ),
     Scenario(
@@ -91,7 +91,7 @@ SCENARIOS = (
                 at(10),
                 (fail("timeout", 9 + 59 / 60),),
                 DEB,
-                "failing for 9m59s of 10m, 2 of 99 occurrences",
+                "failing for 9m59s of 10m, 2 of 99 pull attempts",
             ),
             step(at(11), (fail("timeout", 10),), F, "failing for 10m, grace 10m"),
         ),
@@ -101,7 +101,7 @@ SCENARIOS = (
         "transient-without-new-rows-is-none-not-debounced",
         (
             step(at(1), (fail("timeout", 0),), DEB),
-            step(at(5), (), NONE, "1 of 3 occurrences"),
+            step(at(5), (), NONE, "1 of 3 pull attempts"),
         ),
     ),
     Scenario(

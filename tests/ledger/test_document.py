@@ -50,6 +50,8 @@ def test_shape() -> None:
         "outbox",
         "dead_letters",
         "last_tick",
+        "watermarks",
+        "environments",
     }
     entry = data["entries"]["prod-env/orders/orders--v7"]
     assert entry["state"] == "firing"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +11,15 @@ from typing import Any
 from notifiers.alert import Alert, Link
 from notifiers.base import DigestPage
 from pullwatch.errors import LedgerConflict, LedgerError, QueryError
-from pullwatch.fetch.records import FetchResult, RevisionGroup, Signal
+from pullwatch.fetch.records import (
+    ANY_WORKSPACE,
+    EnvironmentActivity,
+    FetchResult,
+    RevisionGroup,
+    RowRef,
+    Signal,
+    WorkspaceOutcome,
+)
 from pullwatch.ledger import Ledger
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -25,6 +33,8 @@ NOT_FOUND = (
 def failure(
     app: str, *, minutes: int = 5, count: int = 3, message: str = NOT_FOUND
 ) -> RevisionGroup:
+    """``count`` failed pull attempts of ``app`` from T0 to ``minutes`` later."""
+    step = timedelta(minutes=minutes) / (count - 1) if count > 1 else timedelta(0)
     return RevisionGroup(
         environment="cae-prod",
         app=app,
@@ -35,7 +45,8 @@ def failure(
         first_seen=T0,
         last_seen=T0 + timedelta(minutes=minutes),
         last_ingested=T0 + timedelta(minutes=minutes + 3),
-        samples=(message.format(app=app),),
+        text=message.format(app=app),
+        rows=tuple(RowRef(T0 + n * step, f"{app}--0000001-5d8f9-x{n}") for n in range(count)),
     )
 
 
@@ -50,28 +61,48 @@ def success(app: str, *, at: datetime) -> RevisionGroup:
         first_seen=at,
         last_seen=at,
         last_ingested=at + timedelta(minutes=3),
-        samples=(f"Successfully pulled image 'contoso.azurecr.io/{app}:1'",),
+        text=f"Successfully pulled image 'contoso.azurecr.io/{app}:1'",
     )
 
 
 @dataclass
 class ListSource:
-    """Returns the groups it is given; records the watermarks it was asked with."""
+    """Returns the groups it is given; records the watermarks it was asked with. Unless
+    ``quiet_logs``, the environment "cae-prod" logged rows until the tick's ``now`` (its logs
+    flow, so quiet revisions may resolve)."""
 
     groups: list[RevisionGroup]
     partial: bool = False
     fail: bool = False
     asked: list[datetime | None] = field(default_factory=list)
+    quiet_logs: bool = False
+    workspace: str = "ws-1"
 
-    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
-        self.asked.append(watermark)
+    def fetch(
+        self, *, watermarks: Mapping[str, datetime] | None = None, now: datetime
+    ) -> FetchResult:
+        marks = watermarks or {}
+        self.asked.append(marks.get(self.workspace, marks.get(ANY_WORKSPACE)))
         if self.fail:
             raise QueryError("workspace 6b1f...: HTTP 403 (Forbidden)")
         ingested = [g.last_ingested for g in self.groups if g.last_ingested]
+        activity = (
+            ()
+            if self.quiet_logs
+            else (
+                EnvironmentActivity(
+                    "cae-prod", "ContainerAppSystemLogs", 1, now, now, self.workspace
+                ),
+            )
+        )
         return FetchResult(
             groups=tuple(self.groups),
-            max_ingested=max(ingested, default=None),
-            partial=self.partial,
+            workspaces=(
+                WorkspaceOutcome(
+                    self.workspace, max_ingested=max(ingested, default=None), partial=self.partial
+                ),
+            ),
+            activity=activity,
             rows_matched=sum(g.count for g in self.groups),
         )
 

@@ -106,11 +106,11 @@ def test_watermark_advances_only_on_a_whole_result() -> None:
     store = MemoryStore()
     partial = ListSource([failure("a")], partial=True)
     summary = tick(partial, store, [RecordingNotifier("slack-1")])
-    assert not summary.watermark_advanced and store.ledger.watermark is None
+    assert not summary.watermark_advanced and not store.ledger.watermark_map()
     whole = ListSource([failure("a")])
     summary = tick(whole, store, [RecordingNotifier("slack-1")])
     assert summary.watermark_advanced
-    assert store.ledger.watermark == T0 + timedelta(minutes=8)
+    assert store.ledger.watermarks == {"ws-1": T0 + timedelta(minutes=8)}
     tick(whole, store, [RecordingNotifier("slack-1")])
     assert whole.asked[-1] == T0 + timedelta(minutes=8)  # the next query starts there
 

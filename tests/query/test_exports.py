@@ -38,12 +38,29 @@ SAMPLES = {"legacy": LEGACY_SAMPLE, "resource": RESOURCE_SAMPLE}
 
 
 def groups(path: Path, **defaults: str) -> tuple[RevisionGroup, ...]:
-    return FileSource(path, HOUR, **defaults).fetch(watermark=None, now=NOW).groups
+    return FileSource(path, HOUR, **defaults).fetch(now=NOW).groups
 
 
 def without_environment(found: tuple[RevisionGroup, ...]) -> set[RevisionGroup]:
-    """The log stream names no environment or resource: compare the rest."""
-    return {replace(g, environment="", resource_id="") for g in found}
+    """The log stream names no environment, resource or container: compare the rest (groups
+    that differed only by container merged)."""
+    merged: dict[tuple[str, str, str, str, str], RevisionGroup] = {}
+    for g in found:
+        key = (g.app, g.revision, g.signal.value, g.reason, g.text)
+        bare = replace(g, environment="", resource_id="", container="")
+        seen = merged.get(key)
+        merged[key] = (
+            bare
+            if seen is None
+            else replace(
+                seen,
+                count=seen.count + g.count,
+                first_seen=min(seen.first_seen, g.first_seen),
+                last_seen=max(seen.last_seen, g.last_seen),
+                rows=tuple(sorted({*seen.rows, *g.rows}, key=lambda r: (r.time, r.replica))),
+            )
+        )
+    return set(merged.values())
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -140,7 +157,7 @@ def test_a_cut_off_last_line_is_skipped_with_a_warning(tmp_path: Path) -> None:
     text = to_containerapp_lines(rows)
     cut = text[: len(text) - len(text.splitlines()[-1]) // 2 - 1]
     path = write(tmp_path, "stream.json", cut)
-    result = FileSource(path, HOUR).fetch(watermark=None, now=NOW)
+    result = FileSource(path, HOUR).fetch(now=NOW)
     assert result.groups
     assert any("line 774 is not complete JSON" in w for w in result.warnings)
     broken_middle = text.replace("\n", "\n{oops\n", 1)
@@ -152,7 +169,7 @@ def test_a_cut_off_csv_keeps_the_complete_rows(tmp_path: Path) -> None:
     columns, rows = sample_rows(RESOURCE_SAMPLE)
     text = to_portal_csv(columns, rows)
     path = write(tmp_path, "export.csv", text[: len(text) - 200], "utf-8-sig")
-    result = FileSource(path, HOUR).fetch(watermark=None, now=NOW)
+    result = FileSource(path, HOUR).fetch(now=NOW)
     assert result.groups
     assert any("the last row has" in w and "cut off" in w for w in result.warnings)
 
@@ -330,9 +347,7 @@ def test_rows_after_now_are_left_out_and_said(tmp_path: Path) -> None:
         }
         for t in ("2026-11-29T08:30:00Z", "2026-11-29T09:30:00Z", "2026-11-29T10:00:00Z")
     ]
-    result = FileSource(write(tmp_path, "e.json", json.dumps(rows)), HOUR).fetch(
-        watermark=None, now=NOW
-    )
+    result = FileSource(write(tmp_path, "e.json", json.dumps(rows)), HOUR).fetch(now=NOW)
     [group] = result.groups
     assert group.count == 1 and group.last_seen == datetime(2026, 11, 29, 8, 30, tzinfo=UTC)
     assert result.warnings == (

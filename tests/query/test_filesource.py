@@ -63,7 +63,7 @@ def test_reads_both_shapes_and_both_flavours(tmp_path: Path, shape: str, flavour
         },
     ]
     path = write(tmp_path, rows if shape == "az-list" else rest(rows))
-    result = FileSource(path, HOUR).fetch(watermark=None, now=NOW)
+    result = FileSource(path, HOUR).fetch(now=NOW)
     [group] = result.groups
     assert (group.environment, group.app, group.revision) == ("env", "app", "app--0000001")
     assert group.signal is Signal.FAILURE and group.reason == "Failed"
@@ -79,8 +79,8 @@ def test_window_is_the_lookback_before_now_or_before_the_watermark(tmp_path: Pat
         for t in ("2026-11-29T07:59:59Z", "2026-11-29T08:00:00Z", "2026-11-29T08:00:01Z")
     ]
     source = FileSource(write(tmp_path, rows), HOUR)
-    assert source.fetch(watermark=None, now=NOW).rows_matched == 1  # strictly after now - 1h
-    earlier = source.fetch(watermark=datetime(2026, 11, 29, 8, 30, tzinfo=UTC), now=NOW)
+    assert source.fetch(now=NOW).rows_matched == 1  # strictly after now - 1h
+    earlier = source.fetch(watermarks={"*": datetime(2026, 11, 29, 8, 30, tzinfo=UTC)}, now=NOW)
     assert earlier.rows_matched == 3  # watermark - lookback = 07:30
 
 
@@ -96,7 +96,7 @@ def test_window_is_the_lookback_before_now_or_before_the_watermark(tmp_path: Pat
 )
 def test_unreadable_exports_raise_export_error(tmp_path: Path, document: Any, words: str) -> None:
     with pytest.raises(ExportError, match=words):
-        FileSource(write(tmp_path, document), HOUR).fetch(watermark=None, now=NOW)
+        FileSource(write(tmp_path, document), HOUR).fetch(now=NOW)
 
 
 def test_missing_and_non_json_files(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_missing_and_non_json_files(tmp_path: Path) -> None:
 def sample_observations() -> dict[str, Any]:
     groups = []
     for path in (LEGACY_SAMPLE, RESOURCE_SAMPLE):
-        groups.extend(FileSource(path, HOUR).fetch(watermark=None, now=NOW).groups)
+        groups.extend(FileSource(path, HOUR).fetch(now=NOW).groups)
     return {o.revision: o for o in observe(groups)}
 
 

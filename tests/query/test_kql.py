@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from classifiers.signals import FAILURE_LOG_TERMS, FAILURE_REASONS, SUCCESS_REASONS
+from classifiers.signals import (
+    BACKOFF_LOG_TERMS,
+    FAILURE_LOG_TERMS,
+    FAILURE_REASONS,
+    PULLING_LOG_TERMS,
+    PULLING_REASONS,
+    SUCCESS_REASONS,
+)
 from pullwatch.fetch.logquery import build_query, kql_string
 from pullwatch.settings import TableMode
 from tests.query.conftest import SCHEMAS, KustoChecker
@@ -63,23 +70,24 @@ def test_the_check_fails_on_a_misspelled_column(
 
 
 def test_the_filter_is_generated_from_the_classifier_terms() -> None:
-    query = build_query(TableMode.AUTO, watermark=None, now=NOW, lookback=LOOKBACK)
-    for term in FAILURE_LOG_TERMS:
+    query = build_query(TableMode.AUTO, now=NOW, lookback=LOOKBACK)
+    for term in (*FAILURE_LOG_TERMS, *BACKOFF_LOG_TERMS, *PULLING_LOG_TERMS):
         assert f"Log contains {kql_string(term)}" in query
-    for reason in (*FAILURE_REASONS, *SUCCESS_REASONS):
+    for reason in (*FAILURE_REASONS, *SUCCESS_REASONS, *PULLING_REASONS):
         assert kql_string(reason) in query
 
 
 def test_watermark_and_lookback_filters() -> None:
     incremental = build_query(TableMode.AUTO, watermark=WATERMARK, now=NOW, lookback=LOOKBACK)
+    # the overlap: both the ingestion time and TimeGenerated are read from the watermark minus
+    # the lookback, so rows ingested late (at or before the watermark) are read again
     assert "let since = datetime(2026-11-29T07:55:12.345678Z);" in incremental
-    assert "let watermark = datetime(2026-11-29T08:55:12.345678Z);" in incremental
-    assert incremental.count("| where ingestion_time() > watermark") == 2
+    assert incremental.count("| where ingestion_time() > since") == 2
     assert incremental.count("| where TimeGenerated > since") == 2
-    first = build_query(TableMode.LEGACY, watermark=None, now=NOW, lookback=LOOKBACK)
+    first = build_query(TableMode.LEGACY, now=NOW, lookback=LOOKBACK)
     assert "let since = datetime(2026-11-29T08:00:00.000000Z);" in first
     assert "ingestion_time() >" not in first
-    assert "union" not in first
+    assert "union isfuzzy" not in first
 
 
 def test_strings_are_escaped() -> None:

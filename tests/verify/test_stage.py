@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pullwatch.decide import Policy
-from pullwatch.fetch.records import RevisionGroup, Signal
+from pullwatch.fetch.records import RevisionGroup, RowRef, Signal
 from pullwatch.tick.pipeline import run_tick
 from pullwatch.verify.findings import Verification
 from pullwatch.verify.stage import GraphSource, Verifier
@@ -45,7 +45,8 @@ def group(app: str, message: str) -> RevisionGroup:
         first_seen=last - timedelta(minutes=20),
         last_seen=last,
         last_ingested=last + timedelta(minutes=3),
-        samples=(message,),
+        text=message,
+        rows=tuple(RowRef(last - timedelta(minutes=5 * n), f"r{n}") for n in range(4)),
     )
 
 
