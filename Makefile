@@ -55,6 +55,7 @@ test: lint typecheck unit
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/classify_bench.py
 	$(BIN)/python benchmarks/verify_latency.py
+	$(BIN)/python benchmarks/workspaces_bench.py
 
 bench-export: $(BIN)/.installed
 	$(BIN)/python benchmarks/export_bench.py

@@ -8,7 +8,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from classifiers import Cause
@@ -17,6 +17,7 @@ from pullwatch.durations import format_duration, parse_duration
 from pullwatch.errors import LedgerError
 from pullwatch.ledger import (
     EntryState,
+    ImageState,
     Ledger,
     Silence,
     add_silence,
@@ -26,7 +27,7 @@ from pullwatch.ledger import (
 )
 from pullwatch.ledger.routed import ChannelRecord
 from pullwatch.ledger.stores import LedgerStore, store_from_settings, update_ledger
-from pullwatch.settings import load_settings
+from pullwatch.settings import Settings, load_settings
 
 
 def register(subparsers: Any) -> None:
@@ -109,7 +110,8 @@ def run_show(args: argparse.Namespace) -> int:
     elif args.firing:
         sys.stdout.write(render_firing(ledger))
     else:
-        sys.stdout.write(render_ledger(ledger, _now()))
+        quiet = load_settings(os.environ).quiet_period
+        sys.stdout.write(render_ledger(ledger, _now(), quiet))
     return 0
 
 
@@ -229,9 +231,25 @@ def run_silence_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_ledger(ledger: Ledger, now: datetime) -> str:
-    """A terminal summary of the ledger."""
-    lines = [f"watermark: {_time(ledger.watermark)}"]
+def render_ledger(ledger: Ledger, now: datetime, quiet_period: timedelta | None = None) -> str:
+    """A terminal summary of the ledger. ``quiet_period``: the setting's (default 30m); an
+    environment whose newest log was older than that at the last tick has "no logs since"."""
+    quiet = quiet_period if quiet_period is not None else Settings().quiet_period
+    marks = ledger.watermark_map()
+    if len(marks) <= 1:
+        lines = [f"watermark: {_time(next(iter(marks.values()), None))}"]
+    else:
+        lines = ["watermarks:"]
+        lines.extend(f"  {ws}  {_time(mark)}" for ws, mark in sorted(marks.items()))
+    if ledger.environments:
+        lines.append("environments (newest system-log row seen by the last tick):")
+        last_tick = ledger.last_tick or now
+        for name, logs in sorted(ledger.environments.items()):
+            stale = last_tick - logs.last_row >= quiet
+            lines.append(
+                f"  {name}  {_time(logs.last_row)}  {logs.table}"
+                + (f"  no logs since {_time(logs.last_row)}" if stale else "")
+            )
     lines.append(f"revisions: {len(ledger.entries)}")
     for key in sorted(ledger.entries):
         entry = ledger.entries[key]
@@ -244,6 +262,8 @@ def render_ledger(ledger: Ledger, now: datetime) -> str:
         )
         if entry.channels and entry.state is not EntryState.RESOLVED:
             lines.append(f"      routed: {routing_line(entry.channels)}")
+        if entry.state is not EntryState.RESOLVED:
+            lines.extend(f"      {image_line(image)}" for image in entry.images)
     active = [s for s in ledger.silences if s.active(now)]
     lines.append(f"silences: {len(active)}")
     lines.extend(f"  {_silence_line(s, now)}" for s in active)
@@ -255,6 +275,22 @@ def render_ledger(ledger: Ledger, now: datetime) -> str:
             f"pending on {', '.join(notification.channels)}  since {_time(notification.created)}"
         )
     return "\n".join(_printable(line) for line in lines) + "\n"
+
+
+def image_line(image: ImageState) -> str:
+    """``image acr.io/app:1 (container app): failing, 12 pull attempts, last failure 08:58Z``."""
+    name = image.image or "(image not named in the logs)"
+    container = f" (container {image.container})" if image.container else ""
+    if image.failing:
+        state = (
+            f"failing ({image.cause}), {image.attempts} pull attempts, "
+            f"last failure {_time(image.last_failure)}"
+        )
+    elif image.failed:
+        state = f"recovered at {_time(image.last_success)}"
+    else:
+        state = f"pulled or started at {_time(image.last_success)}"
+    return f"image {name}{container}: {state}"
 
 
 def routing_line(records: tuple[ChannelRecord, ...]) -> str:

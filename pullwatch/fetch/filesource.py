@@ -7,10 +7,11 @@ app, revision, log text and reason): a file without them is an error naming the 
 columns and the columns found, never an empty result. Rows may come from either table flavour
 (``Log_s`` or ``Log``, see ``pullwatch.fetch.logquery.TABLE_COLUMNS``); log-stream output may lack
 the app or revision, which ``--app``/``--revision`` then give. ``reduce_rows`` applies the query's
-window, the signal filter of ``classifiers.signals`` and the ``summarize`` in Python, so for the
-same rows both sources give the same groups; rows after the tick's ``now`` are left out. Exports
-carry no ingestion time: groups have ``last_ingested=None``, results ``max_ingested=None``, and a
-watermark narrows the ``TimeGenerated`` window only (``TimeGenerated > watermark - lookback``).
+window, the row kinds of ``classifiers.signals`` and both ``summarize``s (the groups with their
+attempt rows, each environment's activity) in Python, so for the same rows both sources give
+the same answer; rows after the tick's ``now`` are left out. Exports carry no ingestion time:
+groups have ``last_ingested=None``, results ``max_ingested=None``, and a watermark (key
+``FILE_WORKSPACE``) narrows the ``TimeGenerated`` window only (``> watermark - lookback``).
 Nothing is held in memory but the groups: every pass reads the file again.
 """
 

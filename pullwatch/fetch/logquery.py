@@ -1,22 +1,31 @@
 """Read image-pull failures from Log Analytics: build the KQL and run it. Talks to the network.
 
-The query (``build_query``) reads one or both system-log tables, keeps only failure and success
-signals and reduces them server side to one row per (environment, app, revision, signal, reason),
-so the answer has O(failing revisions) rows however many lines an outage writes.
+The query (``build_query``) reads one or both system-log tables, gives each row its kind
+(``classifiers.signals.row_kind``: failure, back-off, success, pulling; the rest is dropped) and
+reduces them server side to one row per (environment, app, revision, job, container, kind,
+reason, message), so the answer has O(distinct messages of failing revisions) rows however many
+lines an outage writes. A failure row also carries its distinct pull-attempt rows
+(``Refs``: TimeGenerated, replica and the platform's Count, at most ``MAX_ROW_REFS``), which the
+ledger uses to count each row once. The same request returns, per environment and table, how
+many rows of any kind it wrote in the window and the newest one (``Signal == "activity"``): the
+evidence that its logs flow, without which nothing resolves as quiet.
 
 Table modes (``PULLWATCH_TABLE``): ``ContainerAppSystemLogs_CL`` (legacy ``log-analytics``
 destination, suffixed columns), ``ContainerAppSystemLogs`` (``azure-monitor`` destination, plain
 columns) or ``auto``: ``union isfuzzy=true`` of both, each leg filtered and projected to the same
 common names (``TABLE_COLUMNS``) first, so either table, or both, can be present.
 
-Incremental reading (platform-facts §2): with a watermark ``W`` (the largest ingestion time seen
-so far) each leg keeps ``ingestion_time() > W`` and ``TimeGenerated > W - lookback`` (the second
-filter lets Log Analytics prune partitions; records arriving late still pass the first). With no
+Incremental reading (platform-facts §2, §9): with a watermark ``W`` (the largest ingestion time
+seen so far in that workspace) each leg keeps ``TimeGenerated > W - lookback`` and
+``ingestion_time() > W - lookback``: the lookback (``PULLWATCH_LOOKBACK``) is an overlap re-read
+every tick, because records become queryable out of order and one that shows up late may carry
+an ingestion time at or before ``W``; the ledger drops what it already counted (row ids). With no
 watermark it reads ``TimeGenerated > now - lookback``. Datetimes are literals, not ``ago()``, so
 a query is reproducible and the file source can apply the same window. ``max_ingested`` comes back
 truncated to microseconds (Log Analytics has 100 ns ticks), which can only re-read a record, never
-skip one; the caller's state deduplicates. The query API's ``timespan`` is not used (it would be
-ANDed with these filters and could only hide late records).
+skip one. The query API's ``timespan`` is not used (it would be ANDed with these filters and
+could only hide late records). ``FetchResult.horizon`` is the oldest window start: rows older
+than it are never read again, so their ids may be forgotten.
 
 Filter terms come from ``classifiers.signals`` (never copied here). Python's ``is_failure_row`` is
 case-insensitive substring matching, so the KQL uses ``contains`` (case-insensitive) and ``in~``.
@@ -45,7 +54,10 @@ Missing tables (what we found, and what we do):
 Several workspaces: one query per workspace (not ``additional_workspaces``), so an HTTP error
 names the workspace it came from, the fuzzy union resolves per workspace (a cross-workspace
 query would mix one workspace's missing table into everyone's status), and each request stays
-within the per-query limits. Errors: ``HttpResponseError`` and other azure-core errors become
+within the per-query limits. They run concurrently, at most ``MAX_PARALLEL_QUERIES`` (5, Log
+Analytics' concurrency per user) at once, each with its own watermark. A workspace that fails is
+reported in ``FetchResult.workspaces`` (logged at ERROR) and the others are used; only when every
+workspace fails does ``fetch`` raise. Errors: ``HttpResponseError`` and other azure-core errors become
 ``QueryError`` naming the workspace and status (never a token). 408/429/5xx are retried by
 azure-core's ``RetryPolicy`` with bounded settings (``make_logs_client``): at most
 ``RETRY_TOTAL`` retries, back-off and ``Retry-After`` capped at ``RETRY_BACKOFF_MAX`` seconds,

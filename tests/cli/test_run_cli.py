@@ -82,6 +82,9 @@ def test_demo_shows_three_ticks_nothing_repeats_and_a_resolution(tmp_path: Path)
         "Microsoft.ContainerRegistry/registries/acrpullwatchprod" in tick1
     )
     assert "acrcorpnet's firewall denies by default" in tick1
+    # payments-api's failure lines name no image: its "Pulling image" line does
+    payments = tick1.split("payments-api / payments-api--0000012", 1)[1].split("🔴", 1)[0]
+    assert "Image: acrpullwatchprod.azurecr.io/payments-api:2024.11.3" in payments
     assert "could not check" not in out
     assert "🔴" not in tick2 and "nothing new" in tick2
     assert tick3.count("✅ Resolved") == 1 and "orders-api--0000007" in tick3

@@ -138,6 +138,8 @@ class FakeLogAnalytics:
         self.requests: list[Received] = []
         self.credential = FakeCredential()
         self._script: list[_Scripted] = []
+        self._by_workspace: dict[str, list[_Scripted]] = {}
+        self.delay = 0.0  # seconds each answer takes (a slow workspace; use a threaded server)
         self._workspaces: dict[str, duckdb.DuckDBPyConnection] = {}
         self._present: dict[str, set[str]] = {}
         server.expect_request(_WORKSPACE_PATH, method="POST").respond_with_handler(self._handle)
@@ -217,6 +219,14 @@ class FakeLogAnalytics:
     def empty_next(self) -> None:
         self._script.append(_Scripted(200, empty=True))
 
+    def fail_workspace(self, workspace: str, status: int, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``workspace`` with ``status`` (e.g. 403: the
+        identity lost its role there), whatever the other workspaces answer."""
+        body = {"error": {"code": _ERROR_CODES.get(status, "Error"), "message": f"fake {status}"}}
+        self._by_workspace.setdefault(workspace, []).extend(
+            _Scripted(status, body) for _ in range(times)
+        )
+
     # --- clients ------------------------------------------------------------------------------
 
     def client(self, **overrides: Any) -> LogsQueryClient:
@@ -251,6 +261,12 @@ class FakeLogAnalytics:
         self.requests.append(Received(workspace, body, authorization))
         if authorization != f"Bearer {FAKE_TOKEN}":
             return _json(401, {"error": {"code": "AuthorizationRequiredError", "message": "no"}})
+        if self.delay:
+            time.sleep(self.delay)
+        own = self._by_workspace.get(workspace)
+        if own:
+            failure = own.pop(0)
+            return _json(failure.status, failure.body, failure.headers)
         scripted = self._script.pop(0) if self._script else None
         if scripted and scripted.partial is None and not scripted.empty:
             return _json(scripted.status, scripted.body, scripted.headers)
