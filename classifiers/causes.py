@@ -770,6 +770,115 @@ _ROWS: tuple[CauseInfo, ...] = (
 
 CATALOG: Mapping[Cause, CauseInfo] = MappingProxyType({row.cause: row for row in _ROWS})
 
+# --- Container Apps jobs ----------------------------------------------------------------------
+# A job is `az containerapp job ...`, keeps its registries and identity on the job resource and
+# has no revision: a new execution pulls again. A job alert shows each step of its cause in its
+# job form (``job_step``): the commands' app groups become the job groups (each with its own
+# reference page), ``<app>`` becomes ``<job>``; steps that need a revision are replaced below.
+_JOB = "--name <job> --resource-group <resource-group>"
+_JOB_EXECUTIONS = _S(
+    "job-executions",
+    "List the job's recent executions and whether they failed (a failed pull fails the "
+    "execution); `az containerapp job execution show --name <job> --resource-group <resource-group> --job-execution-name <execution>` shows one",
+    f"az containerapp job execution list {_JOB} "
+    '--query "[].{{name:name, status:properties.status, start:properties.startTime}}" -o table',
+    _CLI + "containerapp/job/execution#az-containerapp-job-execution-list",
+)
+_JOB_START = _S(
+    "job-start",
+    "Pull again now: start an execution (a scheduled or event-driven job also pulls at its next "
+    "run; registry and secret changes apply to executions that start after them), then list "
+    "the executions to see it succeed",
+    f"az containerapp job start {_JOB}",
+    _CLI + "containerapp/job#az-containerapp-job-start",
+)
+# Job forms that are not a mechanical rewrite of the app step (by the app step's id).
+JOB_STEPS: Mapping[str, StepTemplate] = MappingProxyType(
+    {
+        "restart-revision": _JOB_START,
+        "system-logs": _JOB_EXECUTIONS,
+        "debug-console": _S(
+            "debug-console",
+            "Open the debug console on a healthy revision of a Container App in the job's "
+            "environment (a job has no revision to attach to; the app shares the environment's "
+            "network and DNS)",
+            "az containerapp debug --name <environment-app> --resource-group <resource-group> "
+            '--revision "$(az containerapp revision list --name <environment-app> '
+            "--resource-group <resource-group> "
+            '--query "[?properties.healthState==\'Healthy\'] | [0].name" -o tsv)"',
+            _LEARN + "container-apps/container-debug-console",
+        ),
+    }
+)
+# app command group -> job command group
+_JOB_GROUPS: tuple[tuple[str, str], ...] = (
+    ("az containerapp registry ", "az containerapp job registry "),
+    ("az containerapp identity ", "az containerapp job identity "),
+    ("az containerapp show ", "az containerapp job show "),
+    ("az containerapp update ", "az containerapp job update "),
+)
+_JOB_WORDS: tuple[tuple[str, str], ...] = (
+    ("this creates a new revision", "the job's next execution uses it"),
+    ("the app's ", "the job's "),
+    ("the app ", "the job "),
+    ("The app ", "The job "),
+)
+
+
+def job_step(step: StepTemplate) -> StepTemplate:
+    """The form of ``step`` a job alert shows (see ``JOB_STEPS`` and ``_JOB_GROUPS``)."""
+    if step.id in JOB_STEPS:
+        return JOB_STEPS[step.id]
+    text, command, source = step.text, step.command, step.source
+    for app_group, job_group in _JOB_GROUPS:
+        text = text.replace(app_group.rstrip(), job_group.rstrip())
+        if command:
+            command = command.replace(app_group, job_group)
+    if command and command.startswith("az containerapp job ") and source.startswith(_CLI):
+        # the reference page of the job group: .../containerapp/job/registry#az-containerapp-job-...
+        path, _, anchor = source[len(_CLI) :].partition("#")
+        path = path.replace("containerapp", "containerapp/job", 1)
+        source = f"{_CLI}{path}#{anchor.replace('az-containerapp-', 'az-containerapp-job-', 1)}"
+    for app_words, job_words in _JOB_WORDS:
+        text = text.replace(app_words, job_words)
+    if command:
+        command = command.replace("<app>", "<job>")
+    if text == step.text and command == step.command:
+        return step
+    return StepTemplate(step.id, text, command, source, step.only, step.console)
+
+
+# A deployment Azure refused (the Activity Log): no revision exists to restart or to read the
+# logs of; once the cause is fixed, the deployment is made again.
+DEPLOY_AGAIN = _S(
+    "deploy-again",
+    "Deploy again, with the command or pipeline that failed: Azure checks the image when it "
+    "creates the revision (or the job's execution), and pullwatch resolves this alert when a "
+    "later write succeeds",
+    None,
+    _LEARN + "container-apps/revisions",
+)
+
+
+def deployment_steps(steps: tuple[StepTemplate, ...]) -> tuple[StepTemplate, ...]:
+    """A cause's steps as an alert about a refused deployment shows them: without the steps
+    that need a revision, ending with deploying again."""
+    kept = tuple(
+        step
+        for step in steps
+        if "<revision>" not in (step.command or "")
+        and step.id not in ("system-logs", "job-start", "job-executions")
+    )
+    return (*kept, DEPLOY_AGAIN)
+
+
+def job_steps(info: CauseInfo) -> tuple[StepTemplate, ...]:
+    """A cause's steps as a job alert shows them, ending with the job's executions."""
+    steps = [job_step(step) for step in info.steps]
+    if not any(step.id == _JOB_EXECUTIONS.id for step in steps):
+        steps.append(_JOB_EXECUTIONS)
+    return tuple(steps)
+
 
 def cause_info(cause: Cause | str) -> CauseInfo:
     """The catalog row of ``cause`` (an enum member or its id); unknown ids give ``UNKNOWN``."""

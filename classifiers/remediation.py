@@ -26,7 +26,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from classifiers.causes import CATALOG, Cause, CauseInfo, Only, StepTemplate
+from classifiers.causes import (
+    CATALOG,
+    Cause,
+    CauseInfo,
+    Only,
+    StepTemplate,
+    deployment_steps,
+    job_steps,
+)
 from classifiers.reference import is_acr_host
 
 AZURE_DNS = "168.63.129.16"
@@ -63,6 +71,10 @@ VALUE_WORDS: Mapping[str, str] = {
     "<dns-zone-resource-group>": "the resource group of the private DNS zone privatelink.azurecr.io",
     "<region>": "the registry's region (westeurope)",
     "<container>": "the container's name",
+    "<job>": "the Container Apps job's name",
+    "<execution>": "the failed execution's name (the execution list step shows it)",
+    "<environment-app>": "a Container App in the job's environment (a job has no revision "
+    "the debug console can attach to)",
 }
 _SAFE_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,511}")
 _PLACEHOLDER = re.compile(r"<[a-z][a-z0-9-]*>")
@@ -109,15 +121,31 @@ def summary_for(cause: Cause, fill: tuple[tuple[str, str], ...]) -> str:
 
 @lru_cache(maxsize=4096)
 def steps_for(
-    cause: Cause, registry: str | None, fill: tuple[tuple[str, str], ...]
+    cause: Cause,
+    registry: str | None,
+    fill: tuple[tuple[str, str], ...],
+    *,
+    job: bool = False,
+    deployment: bool = False,
 ) -> tuple[RemediationStep, ...]:
-    return remediation(CATALOG[cause], registry, dict(fill))
+    """The steps for ``cause`` with these facts; ``job``: as a Container Apps job's alert shows
+    them (``causes.job_steps``); ``deployment``: for a write Azure refused, no revision
+    (``causes.deployment_steps``)."""
+    return remediation(CATALOG[cause], registry, dict(fill), job=job, deployment=deployment)
 
 
 def remediation(
-    info: CauseInfo, registry: str | None, values: Mapping[str, str]
+    info: CauseInfo,
+    registry: str | None,
+    values: Mapping[str, str],
+    *,
+    job: bool = False,
+    deployment: bool = False,
 ) -> tuple[RemediationStep, ...]:
     """The catalog's steps for ``info`` that the facts allow, filled with ``values``."""
+    templates = job_steps(info) if job else info.steps
+    if deployment:
+        templates = deployment_steps(templates)
     facts = facts_of(registry, values)
     text_values = _Placeholders({**_derived(values), **values})
     command_values = _Placeholders(
@@ -131,7 +159,7 @@ def remediation(
             source=step.source,
             console=step.console,
         )
-        for step in info.steps
+        for step in templates
         if applies(step, facts)
     ]
     return _with_values_step(steps)

@@ -47,8 +47,44 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """A write of the app (or job) that Azure Resource Manager refused (the Activity Log)."""
+
+    resource_id: str
+    caller: str  # who deployed: a user principal name, or an object id for a service principal
+    at: datetime  # when the write failed
+    correlation_id: str = ""
+    operation: str = ""  # MICROSOFT.APP/CONTAINERAPPS/WRITE or MICROSOFT.APP/JOBS/WRITE
+    error_code: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resource_id": self.resource_id,
+            "caller": self.caller,
+            "at": self.at.isoformat(),
+            "correlation_id": self.correlation_id,
+            "operation": self.operation,
+            "error_code": self.error_code,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Deployment | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            resource_id=str(data.get("resource_id", "")),
+            caller=str(data.get("caller", "")),
+            at=datetime.fromisoformat(str(data["at"])),
+            correlation_id=str(data.get("correlation_id", "")),
+            operation=str(data.get("operation", "")),
+            error_code=str(data.get("error_code", "")),
+        )
+
+
+@dataclass(frozen=True)
 class Alert:
-    """One notification about one Container App revision."""
+    """One notification about one Container App revision, Container Apps job, or a deployment
+    that Azure refused (``deployment``; no revision exists then)."""
 
     kind: AlertKind
     environment: str
@@ -82,6 +118,55 @@ class Alert:
     # "low"); None when not known (alerts stored before these were recorded).
     rule: str | None = None
     confidence: str | None = None
+    # A Container Apps job (no revision; ``app`` is empty) and the executions that failed.
+    job: str = ""
+    executions: tuple[str, ...] = ()
+    deployment: Deployment | None = None
+    subject_key: str = ""  # the ledger's key of what this is about (set by pullwatch)
+
+    @property
+    def name(self) -> str:
+        """The app's or the job's name."""
+        return self.app or self.job
+
+    @property
+    def where(self) -> tuple[tuple[str, str], ...]:
+        """Labelled fields saying what this is about, as messages list them."""
+        if self.deployment is not None:
+            return (
+                ("Job" if self.job else "App", self.name),
+                ("Deployed by", self.deployment.caller or "unknown"),
+                ("Failed at", f"{self.deployment.at:%Y-%m-%d %H:%M} UTC"),
+            )
+        if self.job:
+            executions = ", ".join(self.executions[-3:]) or "-"
+            return (
+                ("Job", self.job),
+                ("Environment", self.environment),
+                ("Executions", executions),
+            )
+        return (("App", self.app), ("Environment", self.environment), ("Revision", self.revision))
+
+    @property
+    def where_parts(self) -> tuple[str, ...]:
+        """The short form: ``app · revision · environment`` (``job <name> · environment``,
+        ``deployment of <name>``)."""
+        if self.deployment is not None:
+            return (f"deployment of {self.name}", self.deployment.caller or "unknown caller")
+        if self.job:
+            return (f"job {self.job}", self.environment)
+        return (self.app, self.revision, self.environment)
+
+    @property
+    def where_text(self) -> str:
+        """``app revision r in env`` / ``job j in env`` / ``deployment of app by caller``."""
+        if self.deployment is not None:
+            by = f" by {self.deployment.caller}" if self.deployment.caller else ""
+            image = f" of {self.image}" if self.image else ""
+            return f"deployment{image} to {self.name}{by}"
+        if self.job:
+            return f"job {self.job} in {self.environment}"
+        return f"{self.app} revision {self.revision} in {self.environment}"
 
     @property
     def verified(self) -> bool:
@@ -99,8 +184,9 @@ class Alert:
 
     @property
     def key(self) -> str:
-        """The dedup key: environment/app/revision."""
-        return f"{self.environment}/{self.app}/{self.revision}"
+        """The dedup key: the ledger's (``environment/app/revision``, ``environment/job/<job>``,
+        a deployment's); alerts stored before it was recorded are revisions."""
+        return self.subject_key or f"{self.environment}/{self.app}/{self.revision}"
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON form (schema ``pullwatch.alert/v1``)."""
@@ -134,6 +220,8 @@ class Alert:
             "check_error": self.check_error,
             "rule": self.rule,
             "confidence": self.confidence,
+            **({"job": self.job, "executions": list(self.executions)} if self.job else {}),
+            **({"deployment": self.deployment.to_dict()} if self.deployment else {}),
         }
 
     @classmethod
@@ -171,7 +259,18 @@ class Alert:
             check_error=data.get("check_error"),
             rule=_opt_str(data.get("rule")),
             confidence=_opt_str(data.get("confidence")),
+            job=str(data.get("job", "")),
+            executions=tuple(str(e) for e in data.get("executions") or []),
+            deployment=Deployment.from_dict(data.get("deployment")),
+            subject_key=_subject_key(data),
         )
+
+
+def _subject_key(data: dict[str, Any]) -> str:
+    """The stored key, when it is not the revision's own ``environment/app/revision``."""
+    key = str(data.get("key", ""))
+    default = f"{data['environment']}/{data['app']}/{data['revision']}"
+    return "" if key == default else key
 
 
 def likely_title(title: str) -> str:

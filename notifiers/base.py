@@ -194,7 +194,7 @@ def cause_groups(alerts: Sequence[Alert]) -> list[CauseGroup]:
 
     def where(index: int) -> tuple[str, str, str]:
         alert = alerts[index]
-        return (alert.environment, alert.app, alert.revision)
+        return (alert.environment, alert.name, alert.revision)
 
     groups = []
     for cause, members in failing.items():
@@ -206,7 +206,7 @@ def cause_groups(alerts: Sequence[Alert]) -> list[CauseGroup]:
         example = None
         if merged is None and known:
             first = next(i for i, c in zip(members, commands, strict=True) if c)
-            merged, example = (known[0], False), alerts[first].app
+            merged, example = (known[0], False), alerts[first].name
         groups.append(
             CauseGroup(
                 cause=cause,
@@ -227,6 +227,8 @@ def cause_groups(alerts: Sequence[Alert]) -> list[CauseGroup]:
 
 def _names(alert: Alert) -> dict[str, str]:
     names = {"app": alert.app, "revision": alert.revision, "environment": alert.environment}
+    if alert.job:
+        names["job"] = alert.job
     if alert.image:
         names["image"] = alert.image
     return names
@@ -275,6 +277,13 @@ def pulls(count: int) -> str:
     """``1 failed pull attempt`` / ``12 failed pull attempts`` (each log row once; back-off
     lines are no attempt)."""
     return f"{count} failed pull attempt{'' if count == 1 else 's'}"
+
+
+def attempts_text(alert: Alert) -> str:
+    """What an alert's count counts: failed pull attempts, or deployments Azure refused."""
+    if alert.deployment is not None:
+        return f"{alert.count} refused deployment{'' if alert.count == 1 else 's'}"
+    return pulls(alert.count)
 
 
 def digest_pages(

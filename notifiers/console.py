@@ -21,9 +21,9 @@ from notifiers.base import (
     HEADLINES,
     ICONS,
     OTHER_STEPS_HEADING,
+    attempts_text,
     check_lines,
     digest_headline,
-    pulls,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _clean(text: str, limit: int = 500) -> str:
 def render_text(alert: Alert) -> str:
     """A chat-like plain-text rendering of one alert."""
     head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.headline_cause)}"
-    lines = [head, f"   {alert.app} / {alert.revision}  (environment {alert.environment})"]
+    lines = [head, f"   {where_line(alert)}"]
     if alert.kind is AlertKind.RESOLVED:
         lines.append(f"   {_clean(alert.resolution or 'resolved')}")
         return "\n".join(lines)
@@ -57,7 +57,7 @@ def render_text(alert: Alert) -> str:
     seen = ""
     if alert.first_seen and alert.last_seen:
         seen = f", first {alert.first_seen:%Y-%m-%d %H:%M} UTC, last {alert.last_seen:%H:%M} UTC"
-    lines.append(f"   {pulls(alert.count)}{seen}")
+    lines.append(f"   {attempts_text(alert)}{seen}")
     if alert.fix:
         lines.append(f"   {FIX_HEADING}:")
         lines.append(f"   → {_clean(alert.fix.text, 1000)}")
@@ -76,12 +76,23 @@ def render_text(alert: Alert) -> str:
     return "\n".join(lines)
 
 
+def where_line(alert: Alert) -> str:
+    """``app / revision  (environment env)``, ``job j  (environment env; executions ...)``, or
+    ``deployment of <image> to app by <caller> at <time>``."""
+    if alert.deployment is not None:
+        return _clean(f"{alert.where_text} at {alert.deployment.at:%Y-%m-%d %H:%M} UTC")
+    if alert.job:
+        runs = f"; executions {', '.join(alert.executions[-3:])}" if alert.executions else ""
+        return _clean(f"job {alert.job}  (environment {alert.environment}{runs})")
+    return f"{alert.app} / {alert.revision}  (environment {alert.environment})"
+
+
 def render_digest_text(alerts: Sequence[Alert]) -> str:
     lines = [f"📋 {digest_headline(alerts)}"]
     for alert in alerts:
         lines.append(
-            f"   • {alert.app} / {alert.revision}: {_clean(alert.headline_cause)} "
-            f"({pulls(alert.count)}){' — resolved' if alert.kind is AlertKind.RESOLVED else ''}"
+            f"   • {_clean(' / '.join(alert.where_parts[:2]))}: {_clean(alert.headline_cause)} "
+            f"({attempts_text(alert)}){' — resolved' if alert.kind is AlertKind.RESOLVED else ''}"
         )
     return "\n".join(lines)
 
@@ -122,6 +133,12 @@ def dry_run_record(alert: Alert) -> dict[str, Any]:
         "reason": alert.reason,
         "findings": [finding.id for finding in alert.findings],
         "check_error": alert.check_error,
+        **({"job": alert.job, "executions": list(alert.executions)} if alert.job else {}),
+        **(
+            {"deployed_by": alert.deployment.caller, "deployed_at": alert.deployment.at.isoformat()}
+            if alert.deployment
+            else {}
+        ),
     }
 
 

@@ -109,7 +109,12 @@ def render_event(alert: Alert) -> dict[str, Any] | None:
         "dedup_key": dedup_key(alert),
         "payload": {
             "summary": summary(alert),
-            "source": plain_text(alert.extra.get("resource_id") or alert.app, 500),
+            "source": plain_text(
+                alert.extra.get("resource_id")
+                or (alert.deployment.resource_id if alert.deployment else "")
+                or alert.name,
+                500,
+            ),
             "severity": "warning" if alert.transient else "error",
             **({"timestamp": seen.isoformat()} if seen is not None else {}),
             "component": plain_text(_component(alert), 200),
@@ -125,12 +130,15 @@ def render_event(alert: Alert) -> dict[str, Any] | None:
 
 def summary(alert: Alert) -> str:
     """``<cause title>: <app> revision <revision> (<environment>) cannot pull <image>``."""
-    where = (
-        f"{alert.app} revision {alert.revision}"
-        if alert.revision
-        else alert.app or _component(alert)
-    )
-    text = f"{alert.headline_cause}: {where} ({alert.environment})"
+    if alert.deployment is not None:
+        text = f"{alert.headline_cause}: {alert.where_text}"
+    else:
+        where = (
+            f"{alert.app} revision {alert.revision}"
+            if alert.revision
+            else (f"job {alert.job}" if alert.job else alert.app or _component(alert))
+        )
+        text = f"{alert.headline_cause}: {where} ({alert.environment})"
     if alert.image:
         text += f" cannot pull {alert.image}"
     if alert.kind is AlertKind.CAUSE_CHANGED and alert.previous_cause_title:
@@ -166,6 +174,10 @@ def custom_details(alert: Alert) -> dict[str, Any]:
         else None,
         "log": plain_text(alert.sample, MAX_DETAIL) if alert.sample else None,
         "why_now": plain_text(alert.reason, 300) if alert.reason else None,
+        "job": alert.job or None,
+        "executions": list(alert.executions[-5:]) or None,
+        "deployed_by": plain_text(alert.deployment.caller, 200) if alert.deployment else None,
+        "deployed_at": format_time(alert.deployment.at) if alert.deployment else None,
     }
     if alert.kind is AlertKind.CAUSE_CHANGED:
         details["previous_cause"] = alert.previous_cause
@@ -173,4 +185,4 @@ def custom_details(alert: Alert) -> dict[str, Any]:
 
 
 def _component(alert: Alert) -> str:
-    return alert.app or alert.extra.get("job", "") or alert.revision
+    return alert.name or alert.extra.get("job", "") or alert.revision

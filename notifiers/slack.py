@@ -21,6 +21,7 @@ from notifiers.base import (
     OTHER_STEPS_HEADING,
     CauseGroup,
     DigestPage,
+    attempts_text,
     cause_groups,
     check_lines,
     digest_headline,
@@ -29,7 +30,6 @@ from notifiers.base import (
     fix_label,
     more_note,
     page_note,
-    pulls,
 )
 from notifiers.delivery import Reply, WebhookChannel
 from notifiers.text import (
@@ -83,21 +83,17 @@ class SlackNotifier(WebhookChannel):
 def render_message(alert: Alert) -> dict[str, Any]:
     """The webhook payload for one alert."""
     what = (
-        f"{alert.app} can pull its image again"
+        f"{alert.name} can pull its image again"
         if alert.kind is AlertKind.RESOLVED
         else alert.headline_cause
     )
     blocks: list[dict[str, Any]] = [_header(f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {what}")]
-    where = [
-        ("App", alert.app),
-        ("Environment", alert.environment),
-        ("Revision", alert.revision),
-    ]
+    where = list(alert.where)
     if alert.kind is AlertKind.RESOLVED:
         blocks.append(
             _section(
                 slack_text(alert.resolution or alert.summary, 1000)
-                + f"\nWas: {slack_text(alert.cause_title, 200)} · {pulls(alert.count)} · "
+                + f"\nWas: {slack_text(alert.cause_title, 200)} · {attempts_text(alert)} · "
                 f"{format_time(alert.first_seen)} to {format_time(alert.last_seen)}",
                 fields=where,
             )
@@ -110,7 +106,7 @@ def render_message(alert: Alert) -> dict[str, Any]:
             f"*Cause:* ~{slack_text(before, 300)}~ → *{slack_text(alert.headline_cause, 300)}*\n"
             + intro
         )
-    blocks.append(_section(intro, fields=[*where, ("Count", pulls(alert.count))]))
+    blocks.append(_section(intro, fields=[*where, ("Count", attempts_text(alert))]))
     checked = check_lines(alert)
     if checked:
         lead, *others = (slack_text(line, 1000) for line in checked)
@@ -166,9 +162,15 @@ def render_digest_messages(
 
 
 def _digest_line(alert: Alert) -> str:
+    if alert.job or alert.deployment is not None:
+        name, detail = alert.where_parts[0], alert.where_parts[1]
+        return (
+            f"• *{slack_text(name, 100)}* ({slack_text(detail, 80)}) — {attempts_text(alert)} · "
+            f"last {format_time(alert.last_seen)}"
+        )
     return (
         f"• *{slack_text(alert.app, 100)}* `{slack_inline_code(alert.revision, 100)}` "
-        f"({slack_text(alert.environment, 80)}) — {pulls(alert.count)} · "
+        f"({slack_text(alert.environment, 80)}) — {attempts_text(alert)} · "
         f"last {format_time(alert.last_seen)}"
     )
 
@@ -292,8 +294,5 @@ def _links(links: Sequence[Link], room: int = 1500) -> str:
 def _fallback(alert: Alert) -> str:
     """The plain ``text`` shown in notifications: one escaped line."""
     what = "resolved" if alert.kind is AlertKind.RESOLVED else alert.headline_cause
-    line = (
-        f"{HEADLINES[alert.kind]}: {alert.app} revision {alert.revision} "
-        f"in {alert.environment}: {what}"
-    )
+    line = f"{HEADLINES[alert.kind]}: {alert.where_text}: {what}"
     return slack_text(line, MAX_FALLBACK_TEXT)

@@ -25,6 +25,7 @@ from notifiers.base import (
     OTHER_STEPS_HEADING,
     CauseGroup,
     DigestPage,
+    attempts_text,
     cause_groups,
     check_lines,
     digest_headline,
@@ -33,7 +34,6 @@ from notifiers.base import (
     fix_label,
     more_note,
     page_note,
-    pulls,
 )
 from notifiers.delivery import WebhookChannel, encode_json
 from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
@@ -167,10 +167,8 @@ def _heading(text: str) -> dict[str, Any]:
 def _title(alert: Alert) -> list[dict[str, Any]]:
     resolved = alert.kind is AlertKind.RESOLVED
     headline = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: "
-    what = f"{alert.app} can pull its image again" if resolved else alert.headline_cause
-    where = " · ".join(
-        teams_text(part, 120) for part in (alert.app, alert.revision, alert.environment)
-    )
+    what = f"{alert.name} can pull its image again" if resolved else alert.headline_cause
+    where = " · ".join(teams_text(part, 120) for part in alert.where_parts)
     return [
         {
             "type": "Container",
@@ -202,7 +200,7 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
         body.append(_text(teams_text(alert.resolution or alert.summary, room.summary)))
         body.append(
             _text(
-                f"Was: {teams_text(alert.cause_title, 200)} · {pulls(alert.count)} · "
+                f"Was: {teams_text(alert.cause_title, 200)} · {attempts_text(alert)} · "
                 f"{format_time(alert.first_seen)} to {format_time(alert.last_seen)}",
                 isSubtle=True,
                 size="Small",
@@ -216,7 +214,7 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
     facts = [(label, value) for label, value in alert.facts[: room.facts]]
     if room.facts:
         facts += [
-            ("Count", pulls(alert.count)),
+            ("Count", attempts_text(alert)),
             ("First seen", format_time(alert.first_seen)),
             ("Last seen", format_time(alert.last_seen)),
         ]
@@ -250,7 +248,7 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
     if not room.facts:
         body.append(
             _text(
-                f"{pulls(alert.count)} · first seen {format_time(alert.first_seen)} · "
+                f"{attempts_text(alert)} · first seen {format_time(alert.first_seen)} · "
                 f"last seen {format_time(alert.last_seen)}",
                 isSubtle=True,
                 size="Small",
@@ -313,11 +311,10 @@ def _digest_body(
         facts = []
         for index in members:
             alert = alerts[index]
-            value = f"{teams_text(alert.environment, 60)} · {pulls(alert.count)} · last "
+            value = f"{teams_text(alert.environment, 60)} · {attempts_text(alert)} · last "
             value += format_time(alert.last_seen)
-            facts.append(
-                {"title": teams_text(f"{alert.app} · {alert.revision}", 120), "value": value}
-            )
+            title = " · ".join(alert.where_parts[:2])
+            facts.append({"title": teams_text(title, 120), "value": value})
         body.append({"type": "FactSet", "facts": facts})
     rest = total - start - len(page)
     if rest > 0:

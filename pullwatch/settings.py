@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from notifiers.base import CHANNEL_NAME_RULE, check_channel
 from notifiers.endpoint import (
@@ -28,11 +28,20 @@ from pullwatch.durations import parse_duration
 from pullwatch.errors import SettingsError
 from pullwatch.routing import RouteError, RoutingTable, parse_routes_json
 
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
 
 class TableMode(StrEnum):
     AUTO = "auto"
     LEGACY = "ContainerAppSystemLogs_CL"
     RESOURCE = "ContainerAppSystemLogs"
+
+
+class ActivityMode(StrEnum):
+    """Whether to read refused deployments from the Activity Log (``AzureActivity``)."""
+
+    AUTO = "auto"  # when the workspace has the table (a missing table is no error)
+    OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,12 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "auto",
         "Which system-log table to read: auto, ContainerAppSystemLogs_CL or "
         "ContainerAppSystemLogs.",
+    ),
+    SettingSpec(
+        "PULLWATCH_ACTIVITY_LOG",
+        "auto",
+        "Read deployments Azure refused for their image from the Activity Log (table "
+        "AzureActivity): auto (when the workspace has the table) or off.",
     ),
     SettingSpec(
         "PULLWATCH_LOOKBACK",
@@ -269,7 +284,7 @@ class _Reader:
             return False
         raise SettingsError(f"{name} must be true or false, got {value[:20]!r}")
 
-    def choice(self, name: str, enum: type[TableMode]) -> TableMode:
+    def choice(self, name: str, enum: type[_Choice]) -> _Choice:
         value = self.text(name)
         for member in enum:
             if member.value.lower() == value.lower():
@@ -466,6 +481,7 @@ _READERS: dict[str, Callable[[_Reader], Any]] = {
     "workspace_ids": lambda r: r.workspaces("PULLWATCH_WORKSPACE_IDS"),
     "logs_endpoint": lambda r: r.https_url("PULLWATCH_LOGS_ENDPOINT"),
     "table": lambda r: r.choice("PULLWATCH_TABLE", TableMode),
+    "activity_log": lambda r: r.choice("PULLWATCH_ACTIVITY_LOG", ActivityMode),
     "lookback": lambda r: r.duration("PULLWATCH_LOOKBACK", positive=True),
     "schedule": lambda r: r.schedule("PULLWATCH_SCHEDULE"),
     "repeat_interval": lambda r: r.duration("PULLWATCH_REPEAT_INTERVAL"),
@@ -515,6 +531,7 @@ class Settings:
     workspace_ids: tuple[str, ...] = _DEFAULT["workspace_ids"]
     logs_endpoint: str = _DEFAULT["logs_endpoint"]
     table: TableMode = _DEFAULT["table"]
+    activity_log: ActivityMode = _DEFAULT["activity_log"]
     lookback: timedelta = _DEFAULT["lookback"]
     schedule: str = _DEFAULT["schedule"]
     repeat_interval: timedelta = _DEFAULT["repeat_interval"]

@@ -56,7 +56,9 @@ def register(subparsers: Any) -> None:
         dest="silence_command", metavar="ACTION", required=True
     )
     add = silence_commands.add_parser("add", help="add a silence")
-    add.add_argument("--app", required=True, help="Container App name glob, e.g. 'orders-*'")
+    what = add.add_mutually_exclusive_group(required=True)
+    what.add_argument("--app", help="Container App name glob, e.g. 'orders-*'")
+    what.add_argument("--job", help="Container Apps job name glob, e.g. 'nightly-*'")
     add.add_argument("--revision", default="*", help="revision name glob (default: any)")
     add.add_argument("--environment", default="*", help="environment name glob (default: any)")
     add.add_argument(
@@ -136,7 +138,10 @@ def glob_problem(pattern: str) -> str | None:
 
 def run_silence_add(args: argparse.Namespace) -> int:
     for option, pattern in (
-        ("--app", args.app),
+        (
+            "--job" if args.job is not None else "--app",
+            args.job if args.job is not None else args.app,
+        ),
         ("--revision", args.revision),
         ("--environment", args.environment),
     ):
@@ -165,7 +170,8 @@ def run_silence_add(args: argparse.Namespace) -> int:
         added.clear()
         silence, changed = add_silence(
             drop_expired_silences(ledger, now),
-            app=args.app,
+            app=args.app if args.job is None else "",
+            job=args.job or "",
             revision=args.revision,
             environment=args.environment,
             cause=args.cause,

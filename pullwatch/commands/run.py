@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
 from pullwatch.durations import parse_moment
 from pullwatch.errors import SettingsError
-from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.filesource import FileSource, FileSources
 from pullwatch.ledger.stores import FileStore
 from pullwatch.settings import load_settings
 from pullwatch.tick.pipeline import TickSummary, run_tick
@@ -36,6 +37,8 @@ from pullwatch.verify.stage import Verifier
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 DEMO_EXPORT = SAMPLES / "containerapp-system-logs-cl.json"
 DEMO_LATER = SAMPLES / "demo-recovery.json"
+DEMO_JOBS = SAMPLES / "job-system-logs.json"
+DEMO_ACTIVITY = SAMPLES / "azure-activity.json"
 DEMO_RESOURCES = SAMPLES / "azure-resources.json"
 DEMO_LEDGER = Path(".pullwatch/demo-ledger.json")
 
@@ -49,7 +52,9 @@ def register(subparsers: Any) -> None:
     run.add_argument(
         "--from-file",
         metavar="PATH",
-        help="read a log export (any format `scan --from-file` reads) instead of Log Analytics",
+        action="append",
+        help="read a log export (any format `scan --from-file` reads: system logs or the "
+        "Activity Log) instead of Log Analytics; repeat it to read several as one",
     )
     run.add_argument(
         "--ledger",
@@ -96,15 +101,15 @@ def parse_now(text: str | None) -> datetime:
 def run_command(args: argparse.Namespace) -> int:
     components = build_components(
         os.environ,
-        from_file=args.from_file,
+        from_file=args.from_file[0] if args.from_file else None,
         ledger_path=args.ledger,
         resources=args.resources,
         dry_run=args.dry_run,
         dry_run_out=sys.stdout,
     )
     if isinstance(components.source, FileSource):
-        files = FileSource(
-            components.source.path,
+        files = file_sources(
+            args.from_file,
             components.source.lookback,
             app=args.app,
             revision=args.revision,
@@ -126,11 +131,19 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         now = parse_now(args.now)
     summary = run_components(components, now)
-    if isinstance(components.source, FileSource):
+    if isinstance(components.source, FileSource | FileSources):
         for warning in components.source.warnings:
             print(f"pullwatch: warning: {warning}", file=sys.stderr)
     print(summary.line(), file=sys.stderr)
     return 0
+
+
+def file_sources(
+    paths: Sequence[str | Path], lookback: timedelta, **defaults: str | None
+) -> FileSource | FileSources:
+    """One source over the files given (``--from-file`` once or more), read as one."""
+    sources = [FileSource(path, lookback, **defaults) for path in paths]
+    return sources[0] if len(sources) == 1 else FileSources(sources)
 
 
 def demo_marker(ledger: Path) -> Path:
@@ -155,19 +168,29 @@ def demo_command(args: argparse.Namespace) -> int:
     store = FileStore(ledger)
     chat = ConsoleNotifier(out, channel="demo-chat")
     verifier = Verifier(SnapshotFile(DEMO_RESOURCES))
+    first = (DEMO_EXPORT, DEMO_JOBS, DEMO_ACTIVITY)
     ticks = (
-        (DEMO_EXPORT, "2026-11-29T09:00:00Z", "Tick 1: the first read of an hour of system logs"),
-        (DEMO_EXPORT, "2026-11-29T09:05:00Z", "Tick 2: the same failures again"),
-        (DEMO_LATER, "2026-11-29T09:10:00Z", "Tick 3: orders-api's missing tag was pushed"),
+        (
+            first,
+            "2026-11-29T09:00:00Z",
+            "Tick 1: the first read of an hour of system logs and of the Activity Log",
+        ),
+        (first, "2026-11-29T09:05:00Z", "Tick 2: the same failures again"),
+        (
+            (DEMO_LATER,),
+            "2026-11-29T09:10:00Z",
+            "Tick 3: orders-api's missing tag was pushed, the job's registry firewall fixed",
+        ),
     )
     print(
         f"pullwatch demo: bundled samples from {SAMPLES.name}/, ledger {ledger}; the "
         f"configuration is checked against {DEMO_RESOURCES.name} (a Resource Graph export)\n"
     )
-    for path, now, title in ticks:
-        print(f"━━━ {title} ({path.name}, now={now}) ━━━\n", flush=True)
+    for paths, now, title in ticks:
+        names = ", ".join(path.name for path in paths)
+        print(f"━━━ {title} ({names}, now={now}) ━━━\n", flush=True)
         summary = _tick(
-            path, store, chat, settings.lookback, now, digest_threshold=20, verifier=verifier
+            paths, store, chat, settings.lookback, now, digest_threshold=20, verifier=verifier
         )
         if summary.messages_sent == 0:
             print("(nothing new to say: every failing revision was already reported)\n")
@@ -176,7 +199,7 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def _tick(
-    path: Path,
+    paths: Sequence[Path],
     store: FileStore,
     chat: ConsoleNotifier,
     lookback: timedelta,
@@ -186,7 +209,7 @@ def _tick(
     verifier: Verifier | None = None,
 ) -> TickSummary:
     return run_tick(
-        source=FileSource(path, lookback),
+        source=file_sources(paths, lookback),
         store=store,
         notifiers=(chat,),
         policy=Policy(),

@@ -25,13 +25,14 @@ from pullwatch.commands.verify import (
     verification_lines,
     verification_record,
 )
-from pullwatch.decide.observe import RevisionObservation, observe
+from pullwatch.decide.observe import RevisionObservation, observe_reading
 from pullwatch.durations import parse_duration, parse_moment
 from pullwatch.errors import SettingsError
-from pullwatch.fetch.filesource import FileSource
+from pullwatch.fetch.activity import build_activity_query
+from pullwatch.fetch.filesource import FileSource, FileSources
 from pullwatch.fetch.logquery import LogAnalyticsSource, build_query
 from pullwatch.fetch.records import FailureSource, FetchResult
-from pullwatch.settings import TableMode, load_settings
+from pullwatch.settings import ActivityMode, TableMode, load_settings
 from pullwatch.verify.findings import VERIFIED_CAUSES
 
 
@@ -41,7 +42,8 @@ def register(subparsers: Any) -> None:
         help="print the Log Analytics query for the current settings",
         description=(
             "Print the KQL pullwatch runs (for PULLWATCH_TABLE and PULLWATCH_LOOKBACK), "
-            "ready to paste into the Logs blade."
+            "ready to paste into the Logs blade: the system-log query, then (unless "
+            "PULLWATCH_ACTIVITY_LOG=off) the Activity Log query, each run on its own."
         ),
     )
     query.add_argument(
@@ -70,8 +72,10 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--from-file",
         metavar="PATH",
+        action="append",
         help="an export: az monitor log-analytics query -o json, the query API's "
-        '{"tables": [...]}, az containerapp logs show --format json, or the Logs blade\'s CSV',
+        '{"tables": [...]}, az containerapp logs show --format json, or the Logs blade\'s CSV, '
+        "of the system logs or of AzureActivity; repeat it to read several as one",
     )
     add_row_defaults(scan)
     scan.add_argument(
@@ -116,14 +120,13 @@ def _moment(text: str) -> datetime:
 def run_query(args: argparse.Namespace) -> int:
     settings = load_settings(os.environ)
     table = TableMode(args.table) if args.table else settings.table
-    sys.stdout.write(
-        build_query(
-            table,
-            watermark=args.watermark,
-            now=args.now or datetime.now(UTC),
-            lookback=args.since or settings.lookback,
-        )
-    )
+    now = args.now or datetime.now(UTC)
+    lookback = args.since or settings.lookback
+    sys.stdout.write(build_query(table, watermark=args.watermark, now=now, lookback=lookback))
+    if settings.activity_log is not ActivityMode.OFF:
+        # a second query, run against the same workspace (paste it on its own)
+        sys.stdout.write("\n")
+        sys.stdout.write(build_activity_query(watermark=args.watermark, now=now, lookback=lookback))
     return 0
 
 
@@ -131,13 +134,17 @@ def run_scan(args: argparse.Namespace) -> int:
     source: FailureSource
     read = ""
     if args.from_file:
-        files = FileSource(
-            args.from_file,
-            args.since,
-            app=args.app,
-            revision=args.revision,
-            environment=args.environment,
-        )
+        sources = [
+            FileSource(
+                path,
+                args.since,
+                app=args.app,
+                revision=args.revision,
+                environment=args.environment,
+            )
+            for path in args.from_file
+        ]
+        files: FileSource | FileSources = sources[0] if len(sources) == 1 else FileSources(sources)
         now = args.now or files.latest_time() or datetime.now(UTC)
         source = files
     else:
@@ -158,9 +165,11 @@ def run_scan(args: argparse.Namespace) -> int:
     result = source.fetch(now=now)
     if isinstance(source, FileSource):
         read = f"read {source.path} as {source.description}; "
+    elif isinstance(source, FileSources):
+        read = f"read {source.description}; "
     records: list[dict[str, Any]] = []
     checked: list[tuple[dict[str, Any], list[str]]] = []
-    for observation in observe(result.groups):
+    for observation in observe_reading(result):
         if not observation.failing:
             continue
         record = scan_record(observation)
@@ -213,7 +222,8 @@ def scan_record(observation: RevisionObservation) -> dict[str, Any]:
         and observation.last_failure is not None
         and observation.last_success > observation.last_failure
     )
-    return {
+    deployment = observation.deployment
+    record: dict[str, Any] = {
         "environment": observation.environment,
         "app": observation.app,
         "revision": observation.revision,
@@ -227,6 +237,26 @@ def scan_record(observation: RevisionObservation) -> dict[str, Any]:
         "last_success": _time(observation.last_success) if observation.last_success else None,
         "evidence": diagnosis.evidence if diagnosis else None,
     }
+    if observation.job:
+        record["job"] = observation.job
+        record["executions"] = list(observation.executions)
+    if deployment is not None:
+        record["deployment"] = {
+            "resource_id": deployment.resource_id,
+            "caller": deployment.caller,
+            "at": _time(deployment.time),
+            "correlation_id": deployment.correlation_id,
+            "error_code": deployment.error_code,
+        }
+    return record
+
+
+def _what(record: dict[str, Any]) -> tuple[str, str]:
+    """The APP and REVISION cells: a job's name, a refused deployment's caller."""
+    name = record["app"] or (f"job {record['job']}" if record.get("job") else "-")
+    if record.get("deployment"):
+        return name, f"deployment by {record['deployment']['caller'] or 'unknown'}"
+    return name, record["revision"] or "-"
 
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -251,7 +281,8 @@ def _cell(record: dict[str, Any], key: str) -> str:
 
 def _table(records: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[str]:
     header = [title for title, _ in columns] + ["IMAGE"]
-    rows = [[_cell(r, key) for _, key in columns] + [_cell(r, "image")] for r in records]
+    shown = [{**r, **dict(zip(("app", "revision"), _what(r), strict=True))} for r in records]
+    rows = [[_cell(r, key) for _, key in columns] + [_cell(r, "image")] for r in shown]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     numeric = {i for i, (_, key) in enumerate(columns) if key == "count"}
 

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from classifiers import Diagnosis, RemediationStep
-from classifiers.remediation import fill_values
+from classifiers.remediation import fill_values, steps_for
 from notifiers.alert import Alert, AlertKind, Link, Step
 from pullwatch.decide.observe import RevisionObservation
+from pullwatch.fetch.activity import correlation_query
 from pullwatch.fetch.portal import BEFORE, logs_scope, revision_query, share_link, storm_query
+from pullwatch.fetch.records import DeploymentKind
 from pullwatch.ledger import Entry, Evidence
 from pullwatch.settings import Settings, TableMode
 
@@ -69,7 +71,9 @@ def evidence_from_observation(
         facts=facts_of(diagnosis, observation.reasons),
         steps=tuple(
             Step(step.text, step.command)
-            for step in fill_steps(diagnosis.remediation, observation, resource_group)
+            for step in fill_steps(
+                remediation_of(diagnosis, observation), observation, resource_group
+            )
         ),
         links=links_of(observation, diagnosis.doc_url, context),
         sample=trim_sample(observation.samples[0] if observation.samples else ""),
@@ -91,10 +95,31 @@ def facts_of(diagnosis: Diagnosis, reasons: tuple[str, ...] = ()) -> tuple[tuple
     return tuple((label, value) for label, value in facts if value)
 
 
+def remediation_of(
+    diagnosis: Diagnosis, observation: RevisionObservation
+) -> tuple[RemediationStep, ...]:
+    """The cause's steps: a job's forms for a job (``az containerapp job ...``), no revision
+    for a refused deployment."""
+    job = bool(observation.job and not observation.revision)
+    deployment = observation.deployment is not None
+    if job or deployment:
+        return steps_for(
+            diagnosis.cause,
+            diagnosis.registry,
+            diagnosis.fill_key(),
+            job=job,
+            deployment=deployment,
+        )
+    return diagnosis.remediation
+
+
 def fill_steps(
     steps: tuple[RemediationStep, ...], observation: RevisionObservation, resource_group: str | None
 ) -> tuple[RemediationStep, ...]:
-    """The steps with the revision's names filled in; what is still missing is named in words."""
+    if observation.deployment is not None:
+        resource_group = observation.deployment.resource_group or resource_group
+    """The steps with the revision's (or job's) names filled in; what is still missing is named
+    in words."""
     return fill_values(
         steps,
         {
@@ -102,6 +127,8 @@ def fill_steps(
             "<environment>": observation.environment,
             "<revision>": observation.revision,
             "<resource-group>": resource_group,
+            "<job>": observation.job,
+            "<execution>": observation.executions[-1] if observation.executions else None,
         },
     )
 
@@ -113,6 +140,8 @@ def links_of(
     revision's failures in the Logs blade (when a workspace or environment id is known), and the
     docs."""
     links = []
+    if observation.deployment is not None:
+        return deployment_links(observation, doc_url, context)
     app_id = container_app_id(observation, context)
     if app_id:
         links.append(
@@ -127,7 +156,10 @@ def links_of(
 
 
 def container_app_id(observation: RevisionObservation, context: AlertContext) -> str | None:
-    """The app's ARM id: from the log's resource id, else from subscription + resource group."""
+    """The app's ARM id: from the log's resource id, else from subscription + resource group
+    (a job's rows name its environment, not the job: no link then)."""
+    if observation.job and not observation.app:
+        return None
     match = _CONTAINER_APP.match(observation.resource_id)
     if match:
         return match.group(1)
@@ -139,6 +171,29 @@ def container_app_id(observation: RevisionObservation, context: AlertContext) ->
             f"/providers/Microsoft.App/containerApps/{observation.app}"
         )
     return None
+
+
+def deployment_links(
+    observation: RevisionObservation, doc_url: str, context: AlertContext
+) -> tuple[Link, ...]:
+    """A refused deployment: the app (or job) in the portal, and the deployment's Activity Log
+    rows (by correlation) in the workspace's Logs blade when the workspace is known."""
+    failure = observation.deployment
+    assert failure is not None
+    what = "job" if failure.kind == DeploymentKind.JOB else "Container App"
+    base = f"{context.portal_url.rstrip('/')}/#resource{failure.resource_id}"
+    links = [Link(f"Open the {what} in the Azure portal", f"{base}/overview")]
+    if context.workspace_resource_id:
+        query = correlation_query(failure)
+        links.append(
+            Link(
+                "The failed deployment in Log Analytics",
+                share_link(context.portal_url, context.workspace_resource_id, query),
+            )
+        )
+    if doc_url:
+        links.append(Link("Troubleshooting image pull errors", doc_url))
+    return tuple(links)
 
 
 LOGS_LINK_LABEL = "Show the failures in Log Analytics"
@@ -157,6 +212,7 @@ def logs_link(observation: RevisionObservation, context: AlertContext) -> str | 
         app=observation.app,
         revision=observation.revision,
         since=observation.first_failure - BEFORE,
+        job=observation.job,
     )
     return share_link(context.portal_url, resource, query)
 
@@ -221,6 +277,13 @@ def build_alert(
         image=evidence.image,
         rule=evidence.rule,
         confidence=evidence.confidence,
+        job=entry.job,
+        executions=entry.executions,
+        # the revision's own environment/app/revision needs no override (Alert.key)
+        subject_key=(
+            entry.key if entry.key != f"{entry.environment}/{entry.app}/{entry.revision}" else ""
+        ),
+        deployment=entry.deployment,
     )
 
 

@@ -54,7 +54,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from classifiers import Cause
-from notifiers.alert import AlertKind
+from notifiers.alert import AlertKind, Deployment
 from pullwatch.decide.alerts import AlertContext, build_alert, evidence_from_observation
 from pullwatch.decide.observe import UNNAMED, ImageObservation, RevisionObservation
 from pullwatch.durations import format_duration
@@ -82,6 +82,7 @@ if TYPE_CHECKING:
 
 UNKNOWN = Cause.UNKNOWN.value
 MAX_COUNTED_ROWS = 2000  # counted row ids kept per entry (the newest), whatever the horizon
+MAX_EXECUTIONS = 5  # failed executions of a job an entry names
 _DEFAULTS = Settings()  # parsed from SETTING_SPECS: the one place defaults are written
 
 
@@ -177,12 +178,14 @@ def decide(
     channels: Sequence[str],
     context: AlertContext | None = None,
     horizon: datetime | None = None,
+    deployed: Mapping[str, datetime] | None = None,
 ) -> Outcome:
     """Decide every revision seen this tick or remembered in the ledger (sorted by key).
 
     ``observations`` holds at most one observation per key (as ``observe`` returns them);
     ``horizon``: rows older than this are never read again (``FetchResult.horizon``), so their
-    ids need not be remembered.
+    ids need not be remembered. ``deployed``: each resource id's newest successful write (the
+    Activity Log), which resolves a refused deployment of it.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -194,9 +197,10 @@ def decide(
     decisions: list[Decision] = []
     queued: list[PendingNotification] = []
     no_logs: dict[str, datetime | None] = {}
+    later = _Later(dict(deployed or {}), _pulled(observations))
     for key in sorted(set(by_key) | set(entries)):
         verdict = _decide_one(
-            entries.get(key), by_key.get(key), now, policy, context, ledger, router
+            entries.get(key), by_key.get(key), now, policy, context, ledger, router, later
         )
         if verdict.entry is None:
             entries.pop(key, None)
@@ -228,6 +232,7 @@ def _decide_one(
     context: AlertContext,
     ledger: Ledger,
     router: Router,
+    later: _Later,
 ) -> _Verdict:
     silences = ledger.silences
     if observation is not None and observation.failing:
@@ -264,10 +269,12 @@ def _decide_one(
             report=observation is not None,
         )
 
-    resolution, quiet = _resolution(entry, now, policy, ledger)
+    resolution, quiet = _resolution(entry, now, policy, ledger, later)
     if resolution is not None:
         return _resolve(entry, resolution, now, silences, router, seen_late=quiet)
-    no_logs = quiet is None and now - entry.last_seen >= policy.quiet_period
+    no_logs = (
+        quiet is None and entry.deployment is None and now - entry.last_seen >= policy.quiet_period
+    )
 
     if entry.state is EntryState.DEBOUNCING:
         met = _debounce_met(entry, policy)
@@ -386,7 +393,13 @@ def _seen_late(
 
 def _channel_silences(entry: Entry, now: datetime, silences: tuple[Silence, ...]) -> dict[str, str]:
     return channel_silences(
-        silences, now, entry.environment, entry.app, entry.revision, entry.evidence.cause
+        silences,
+        now,
+        entry.environment,
+        entry.app,
+        entry.revision,
+        entry.evidence.cause,
+        entry.job,
     )
 
 
@@ -401,6 +414,7 @@ def active_silence_for(
         entry.app,
         entry.revision,
         entry.evidence.cause,
+        entry.job,
     )
 
 
@@ -432,6 +446,8 @@ def _merge_failures(
         images=images,
         rows=counted,
         job=entry.job or observation.job,
+        executions=_executions(entry.executions, observation.executions),
+        deployment=deployment_of(observation) or entry.deployment,
     )
 
 
@@ -470,8 +486,11 @@ def _new_incident(
         last_success=_latest(resolved.last_success if resolved else None, observation.last_success),
         resource_id=observation.resource_id or (resolved.resource_id if resolved else ""),
         job=observation.job,
+        executions=_executions((), observation.executions),
         images=images,
         rows=counted,
+        deployment=deployment_of(observation),
+        subject=observation.key if observation.deployment is not None else "",
     )
 
 
@@ -556,6 +575,27 @@ def _merge_successes(entry: Entry, observation: RevisionObservation) -> Entry:
     )
 
 
+def deployment_of(observation: RevisionObservation) -> Deployment | None:
+    """What the alert says of a refused deployment: who, when, which correlation."""
+    failure = observation.deployment
+    if failure is None:
+        return None
+    return Deployment(
+        resource_id=failure.resource_id,
+        caller=failure.caller,
+        at=failure.time,
+        correlation_id=failure.correlation_id,
+        operation=failure.operation,
+        error_code=failure.error_code,
+    )
+
+
+def _executions(known: tuple[str, ...], seen: tuple[str, ...]) -> tuple[str, ...]:
+    """A job's failed executions, oldest first, the newest ``MAX_EXECUTIONS`` of them."""
+    merged = list(known) + [name for name in seen if name not in known]
+    return tuple(merged[-MAX_EXECUTIONS:])
+
+
 def _forget_rows(entry: Entry, horizon: datetime | None) -> Entry:
     """Forget counted rows no query will read again, and keep at most ``MAX_COUNTED_ROWS``."""
     rows = entry.rows
@@ -567,11 +607,50 @@ def _forget_rows(entry: Entry, horizon: datetime | None) -> Entry:
     return entry if rows == entry.rows else replace(entry, rows=rows)
 
 
+@dataclass(frozen=True)
+class _Later:
+    """What resolves a refused deployment: a later successful write of the resource, or the
+    app (or job) pulling that image afterwards (its system logs, any environment)."""
+
+    deployed: Mapping[str, datetime]  # resource id (lower case) -> newest successful write
+    pulled: Mapping[tuple[str, str], datetime]  # (app or job name, image) -> newest success
+
+
+def _pulled(observations: Sequence[RevisionObservation]) -> dict[tuple[str, str], datetime]:
+    pulled: dict[tuple[str, str], datetime] = {}
+    for observation in observations:
+        if observation.deployment is not None:
+            continue
+        name = observation.app or observation.job
+        for image in observation.images:
+            if image.image and image.last_success is not None:
+                key = (name, image.image)
+                pulled[key] = max(image.last_success, pulled.get(key, image.last_success))
+    return pulled
+
+
+def _deployment_resolution(entry: Entry, later: _Later) -> str | None:
+    """How a refused deployment was fixed, or None: it stays failing until Azure accepts a
+    write of the app (or the app pulls the image); no revision exists to go quiet."""
+    assert entry.deployment is not None
+    name = entry.app or entry.job
+    written = later.deployed.get(entry.deployment.resource_id.lower())
+    if written is not None and written > entry.last_seen:
+        return f"a later deployment of {name} succeeded at {_t(written)}"
+    image = entry.evidence.image or ""
+    pulled = later.pulled.get((name, image)) if image else None
+    if pulled is not None and pulled > entry.last_seen:
+        return f"{name} pulled {image} at {_t(pulled)}"
+    return None
+
+
 def _resolution(
-    entry: Entry, now: datetime, policy: Policy, ledger: Ledger
+    entry: Entry, now: datetime, policy: Policy, ledger: Ledger, later: _Later
 ) -> tuple[str | None, bool | None]:
     """How we know the revision recovered (or None while it may still be failing), and whether
     that is by quiet (True), by success evidence (False) or unknown for lack of logs (None)."""
+    if entry.deployment is not None:
+        return _deployment_resolution(entry, later), False
     recovered = _recovered_by_success(entry)
     if recovered is not None:
         return recovered, False

@@ -30,7 +30,16 @@ from datetime import datetime
 
 from classifiers import Cause, Diagnosis, classify, parse_reference
 from classifiers.signals import named_container, named_image
-from pullwatch.fetch.records import RevisionGroup, RowRef, Signal, revision_key
+from pullwatch.fetch.jobs import execution_of
+from pullwatch.fetch.records import (
+    DeploymentFailure,
+    DeploymentKind,
+    FetchResult,
+    RevisionGroup,
+    RowRef,
+    Signal,
+    revision_key,
+)
 
 UNNAMED = ""  # the image of failure rows that name none and cannot be told
 
@@ -89,9 +98,14 @@ class RevisionObservation:
     resource_id: str = ""
     job: str = ""
     unnamed_success: datetime | None = None  # a success naming no image or container
+    executions: tuple[str, ...] = ()  # a job's executions that failed to pull, oldest first
+    # a write Azure refused for its image (the Activity Log): no revision exists
+    deployment: DeploymentFailure | None = None
 
     @property
     def key(self) -> str:
+        if self.deployment is not None:
+            return self.deployment.key
         return revision_key(self.environment, self.app, self.revision, self.job)
 
     @property
@@ -155,6 +169,50 @@ class RevisionObservation:
     @property
     def reasons(self) -> tuple[str, ...]:
         return tuple(sorted({r for image in self.failed_images for r in image.reasons}))
+
+
+def observe_reading(result: FetchResult) -> list[RevisionObservation]:
+    """The observations of a tick's reading: its revisions and jobs, then its refused
+    deployments (``observe_deployments``), sorted by key."""
+    found = observe(result.groups) + observe_deployments(result.deployments)
+    return sorted(found, key=lambda observation: observation.key)
+
+
+def observe_deployments(failures: Iterable[DeploymentFailure]) -> list[RevisionObservation]:
+    """One observation per refused deployment key (an app or job and its image): each
+    deployment attempt (correlation) counts once, the newest one is the one shown."""
+    by_key: dict[str, list[DeploymentFailure]] = {}
+    for failure in failures:
+        by_key.setdefault(failure.key, []).append(failure)
+    observations = []
+    for _, attempts in sorted(by_key.items()):
+        attempts.sort(key=lambda f: (f.time, f.correlation_id))
+        latest = attempts[-1]
+        diagnosis = classify(latest.error_message)
+        if latest.image and not diagnosis.image:
+            diagnosis = with_image(diagnosis, latest.image)
+        image = ImageObservation(
+            image=latest.image or "",
+            diagnosis=diagnosis,
+            attempts=tuple(Attempt(f"arm:{f.correlation_id}", f.time) for f in attempts),
+            first_failure=attempts[0].time,
+            last_failure=max(f.last_seen for f in attempts),
+            samples=(latest.error_message,),
+            reasons=tuple(sorted({f.error_code for f in attempts if f.error_code})),
+        )
+        job = latest.kind == DeploymentKind.JOB
+        observations.append(
+            RevisionObservation(
+                environment="",
+                app="" if job else latest.name,
+                revision="",
+                images=(image,),
+                resource_id=latest.resource_id,
+                job=latest.name if job else "",
+                deployment=latest,
+            )
+        )
+    return observations
 
 
 def observe(groups: Iterable[RevisionGroup]) -> list[RevisionObservation]:
@@ -275,7 +333,21 @@ def _observe_revision(groups: list[RevisionGroup]) -> RevisionObservation:
         resource_id=next((g.resource_id for g in groups if g.resource_id), ""),
         job=first.job,
         unnamed_success=unnamed_success,
+        executions=_executions(groups) if first.job else (),
     )
+
+
+def _executions(groups: list[RevisionGroup]) -> tuple[str, ...]:
+    """The executions of a job whose pulls failed (from the replicas' names), oldest first."""
+    started: dict[str, datetime] = {}
+    for group in groups:
+        if group.signal is not Signal.FAILURE:
+            continue
+        for row in group.rows:
+            execution = execution_of(row.replica, group.job)
+            if execution and (execution not in started or row.time < started[execution]):
+                started[execution] = row.time
+    return tuple(sorted(started, key=lambda name: (started[name], name)))
 
 
 def with_image(diagnosis: Diagnosis, image: str) -> Diagnosis:

@@ -3,7 +3,7 @@
 Azure Resource Manager rejects a deployment whose image cannot be pulled before any revision (or
 job execution) exists, so the system logs say nothing or only ``Persistent Image Pull Errors``;
 the real error is in the subscription's Activity Log, which a diagnostic setting sends to the
-workspace's ``AzureActivity`` table (docs/activity-log.md; samples/README.md has the sources
+workspace's ``AzureActivity`` table (the README's Activity Log section; samples/README.md has the sources
 for every fact below).
 
 The query (``build_activity_query``) keeps failed ``MICROSOFT.APP/CONTAINERAPPS/WRITE`` and
@@ -38,19 +38,21 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from classifiers import Cause, classify
-from pullwatch.fetch.logquery import kql_datetime, kql_string, query_start
+from pullwatch.fetch.kql import kql_datetime, kql_string, query_start
+from pullwatch.fetch.records import DeploymentFailure, DeploymentKind
 
 log = logging.getLogger(__name__)
 
 ACTIVITY_TABLE = "AzureActivity"
 OPERATIONS: tuple[str, ...] = ("MICROSOFT.APP/CONTAINERAPPS/WRITE", "MICROSOFT.APP/JOBS/WRITE")
 FAILED_STATUSES: tuple[str, ...] = ("Failure", "Failed")
+SUCCEEDED_STATUSES: tuple[str, ...] = ("Success", "Succeeded")
+SUCCESS = "Success"  # the Status of the answer's rows about a resource's successful writes
 MAX_PROPERTIES_CHARS = 100_000  # larger properties (or statusMessage) are skipped, not parsed
 MESSAGE_CHARS = 2000  # the error message kept, like system-log samples (records.SAMPLE_CHARS)
 _MAX_NODES = 64  # error objects visited in one statusMessage (nested details)
@@ -79,11 +81,6 @@ EXPORT_COLUMNS: frozenset[str] = frozenset(
 )
 
 
-class DeploymentKind(StrEnum):
-    APP = "app"  # Microsoft.App/containerApps
-    JOB = "job"  # Microsoft.App/jobs
-
-
 _PROVIDER_KINDS = {"containerapps": DeploymentKind.APP, "jobs": DeploymentKind.JOB}
 _RESOURCE_ID = re.compile(
     r"^/subscriptions/(?P<subscription>[^/\s]+)/resourcegroups/(?P<group>[^/\s]+)/providers/"
@@ -96,42 +93,17 @@ _INVALID_VALUE = re.compile(r'Invalid value: \\*"([^"\\\s]{1,512})\\*"')
 
 
 @dataclass(frozen=True)
-class DeploymentFailure:
-    """One failed write of a Container App or job, about its image (one correlation)."""
-
-    resource_id: str  # lower case: ARM ids are case-insensitive and the table mixes cases
-    name: str  # the app or job name (Container Apps names are lower case)
-    kind: DeploymentKind
-    subscription: str
-    resource_group: str
-    caller: str  # who deployed: a UPN, or an object id for a service principal
-    time: datetime  # the first failed row's TimeGenerated
-    correlation_id: str
-    operation: str  # OperationNameValue, e.g. MICROSOFT.APP/CONTAINERAPPS/WRITE
-    error_code: str  # e.g. InvalidParameterValueInContainerTemplate, ContainerAppOperationError
-    error_message: str  # at most MESSAGE_CHARS
-    image: str | None  # the reference the message names, if it names one
-    cause: Cause  # classifiers.classify(error_message).cause
-    last_seen: datetime
-    last_ingested: datetime | None  # None when read from a file without ingestion times
-    rows: int  # failed rows behind this failure (duplicates and Failed/Failure pairs)
-
-    @property
-    def key(self) -> str:
-        """The resource and image, as issue 16 keys deployments without a revision."""
-        return f"{self.resource_id}|{self.image or ''}"
-
-
-@dataclass(frozen=True)
 class ActivityReading:
     """What one reading of the Activity Log part gave, with its counts."""
 
     failures: tuple[DeploymentFailure, ...]
-    rows_returned: int  # result rows (one per resource and correlation)
+    rows_returned: int  # result rows (one per resource and correlation, one per resource written)
     rows_matched: int  # failed AzureActivity rows behind them
     skipped: int  # rows whose properties were missing, not JSON, huge or without a message
     not_image: int  # failed writes that are not about the image (kept out)
     max_ingested: datetime | None
+    # the newest successful write of each resource id (lower case): a later one resolves
+    deployed: Mapping[str, datetime] = field(default_factory=dict)
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -149,25 +121,28 @@ def build_activity_query(
     ingestion: str = "ingestion_time()",
 ) -> str:
     """The KQL for one tick's Activity Log part. ``ingestion`` replaces ``ingestion_time()``
-    (tests only)."""
+    (tests only). The window is the system-log query's: with a watermark, both the ingestion
+    time and ``TimeGenerated`` from ``watermark - lookback`` (the overlap; the ledger drops a
+    correlation it already counted)."""
     since = query_start(watermark=watermark, now=now, lookback=lookback)
     lines = [
-        "// pullwatch: failed Container Apps and job writes (Activity Log, AzureActivity)",
+        "// pullwatch: failed Container Apps and job writes (Activity Log, AzureActivity), and "
+        "each resource's newest successful write",
         f"let since = {kql_datetime(since)};",
+        f"let writes = {ACTIVITY_TABLE}",
+        "    | where TimeGenerated > since",
     ]
     if watermark is not None:
-        lines.append(f"let watermark = {kql_datetime(watermark)};")
-    lines += [ACTIVITY_TABLE, "| where TimeGenerated > since"]
-    if watermark is not None:
-        lines.append(f"| where {ingestion} > watermark")
+        lines.append(f"    | where {ingestion} > since")
     lines += [
-        f"| where {_in_list('OperationNameValue', OPERATIONS)}",
-        f"| where {_in_list('ActivityStatusValue', FAILED_STATUSES)}",
-        f"| project TimeGenerated, Ingested = {ingestion},",
-        "    ResourceId = tolower(coalesce(_ResourceId, ResourceId)), CorrelationId,",
-        "    Operation = OperationNameValue, Caller, Status = ActivityStatusValue,",
-        "    Substatus = ActivitySubstatusValue, SubscriptionId, ResourceGroup,",
-        "    Properties = coalesce(tostring(Properties_d), Properties)",
+        f"    | where {_in_list('OperationNameValue', OPERATIONS)}",
+        f"    | project TimeGenerated, Ingested = {ingestion},",
+        "        ResourceId = tolower(coalesce(_ResourceId, ResourceId)), CorrelationId,",
+        "        Operation = OperationNameValue, Caller, Status = ActivityStatusValue,",
+        "        Substatus = ActivitySubstatusValue, SubscriptionId, ResourceGroup,",
+        "        Properties = coalesce(tostring(Properties_d), Properties);",
+        "writes",
+        f"| where {_in_list('Status', FAILED_STATUSES)}",
         "// the first failed row with properties (rows without any sort last)",
         "| extend Order = iff(isempty(Properties), "
         f"TimeGenerated + {_NO_PROPERTIES_PENALTY}, TimeGenerated)",
@@ -177,6 +152,12 @@ def build_activity_query(
         "        Properties)",
         "    by ResourceId, CorrelationId",
         f"| project {', '.join(RESULT_COLUMNS)}",
+        "| union (writes",
+        f"    | where {_in_list('Status', SUCCEEDED_STATUSES)}",
+        "    | summarize Rows = count(), FirstSeen = min(TimeGenerated), "
+        "LastSeen = max(TimeGenerated),",
+        "        LastIngested = max(Ingested) by ResourceId",
+        f"    | extend Status = {kql_string(SUCCESS)})",
     ]
     return "\n".join(lines) + "\n"
 
@@ -380,7 +361,7 @@ def read_row(row: Mapping[str, Any]) -> _Outcome:
         error_code=error.code,
         error_message=message,
         image=image_of(error.message, diagnosis.image),
-        cause=diagnosis.cause,
+        cause=diagnosis.cause.value,
         last_seen=_maybe_datetime(row.get("LastSeen")) or first,
         last_ingested=_maybe_datetime(row.get("LastIngested")),
         rows=_count(row.get("Rows")),
@@ -393,12 +374,19 @@ def read_rows(rows: Iterable[Mapping[str, Any]]) -> ActivityReading:
     failures: list[DeploymentFailure] = []
     returned = matched = skipped = not_image = 0
     ingested: list[datetime] = []
+    deployed: dict[str, datetime] = {}
     for row in rows:
         returned += 1
-        matched += _count(row.get("Rows"))
         last = _maybe_datetime(row.get("LastIngested"))
         if last is not None:
             ingested.append(last)
+        if row.get("Status") == SUCCESS and not row.get("CorrelationId"):
+            resource_id = str(row.get("ResourceId") or "").strip().lower()
+            when = _maybe_datetime(row.get("LastSeen"))
+            if resource_id and when is not None:
+                deployed[resource_id] = max(when, deployed.get(resource_id, when))
+            continue
+        matched += _count(row.get("Rows"))
         try:
             outcome = read_row(row)
         except (TypeError, ValueError) as error:
@@ -416,6 +404,7 @@ def read_rows(rows: Iterable[Mapping[str, Any]]) -> ActivityReading:
         skipped=skipped,
         not_image=not_image,
         max_ingested=max(ingested, default=None),
+        deployed=deployed,
     )
 
 
@@ -444,12 +433,15 @@ def summarize_raw_rows(
 ) -> list[dict[str, Any]]:
     """Raw ``AzureActivity`` rows reduced as ``build_activity_query`` does, as answer rows."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
+    successes: dict[str, dict[str, Any]] = {}
+    failed = {s.lower() for s in FAILED_STATUSES}
+    succeeded = {s.lower() for s in SUCCEEDED_STATUSES}
     for raw in rows:
         operation = _text(raw.get("OperationNameValue"))
         status = _text(raw.get("ActivityStatusValue"))
         if operation.upper() not in OPERATIONS:
             continue
-        if status.lower() not in {s.lower() for s in FAILED_STATUSES}:
+        if status.lower() not in failed | succeeded:
             continue
         moment = _maybe_datetime(raw.get("TimeGenerated"))
         if moment is None or (since is not None and moment <= since):
@@ -460,6 +452,19 @@ def summarize_raw_rows(
             if ingested_after is not None and (ingested is None or ingested <= ingested_after):
                 continue
         resource_id = (_text(raw.get("_ResourceId")) or _text(raw.get("ResourceId"))).lower()
+        if status.lower() in succeeded:
+            done = successes.setdefault(
+                resource_id,
+                {"ResourceId": resource_id, "Rows": 0, "FirstSeen": moment, "LastSeen": moment,
+                 "LastIngested": ingested, "Status": SUCCESS},
+            )  # fmt: skip
+            done["Rows"] += 1
+            done["FirstSeen"] = min(done["FirstSeen"], moment)
+            done["LastSeen"] = max(done["LastSeen"], moment)
+            if ingested is not None:
+                last = done["LastIngested"]
+                done["LastIngested"] = ingested if last is None else max(last, ingested)
+            continue
         properties = _text(raw.get("Properties_d")) or _text(raw.get("Properties"))
         correlation = _text(raw.get("CorrelationId"))
         order = moment if properties else moment + timedelta(days=36500)
@@ -494,4 +499,4 @@ def summarize_raw_rows(
     return [
         {column: group.get(column) for column in RESULT_COLUMNS}
         for _, group in sorted(groups.items())
-    ]
+    ] + [successes[resource_id] for resource_id in sorted(successes)]

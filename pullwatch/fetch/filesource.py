@@ -17,7 +17,7 @@ Nothing is held in memory but the groups: every pass reads the file again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,12 +25,14 @@ from typing import Any
 
 from classifiers.signals import row_kind
 from pullwatch.errors import ExportError
+from pullwatch.fetch.activity import is_activity_export, summarize_raw_rows
+from pullwatch.fetch.activity import read_rows as read_activity_rows
 from pullwatch.fetch.exports import SUMMARY_ROWS, is_summary, open_export, parse_time
+from pullwatch.fetch.kql import query_start
 from pullwatch.fetch.logquery import (
     TABLE_COLUMNS,
     Answer,
     fetch_result,
-    query_start,
     sort_groups,
 )
 from pullwatch.fetch.records import (
@@ -281,14 +283,21 @@ class FileSource:
         self.description: str | None = None  # the format read, once a pass has started
         self.warnings: tuple[str, ...] = ()  # what the last pass (or fetch) skipped or left out
         self._latest: datetime | None = None
+        self.has_activity_log = False  # set by a pass that met an Activity Log table
 
     def rows(self) -> Iterator[LogRow]:
-        """The file's rows, streamed (each call reads the file again)."""
+        """The file's system-log rows, streamed (each call reads the file again). A table of
+        Activity Log rows (``AzureActivity``'s columns) is skipped here: ``activity_rows``."""
         export = open_export(self.path)
         self.description = export.description
         given = {name.lower() for name in self.defaults}
         with export.text:
             for table in export.tables():
+                if is_activity_export(table.columns):
+                    self.has_activity_log = True
+                    for _ in table.rows:  # consume it: the next table follows
+                        pass
+                    continue
                 check_columns(table.columns, name=str(self.path), given=given)
                 for number, mapping in enumerate(table.rows, start=1):
                     try:
@@ -297,10 +306,25 @@ class FileSource:
                         raise ExportError(f"{self.path}: row {number}: {error}") from None
         self.warnings = tuple(export.warnings)
 
+    def activity_rows(self) -> Iterator[dict[str, Any]]:
+        """The raw rows of the file's Activity Log tables, streamed."""
+        export = open_export(self.path)
+        with export.text:
+            for table in export.tables():
+                if is_activity_export(table.columns):
+                    yield from table.rows
+                else:
+                    for _ in table.rows:
+                        pass
+
     def latest_time(self) -> datetime | None:
-        """The newest ``TimeGenerated`` in the file (the export's own "now"); one pass."""
+        """The newest ``TimeGenerated`` in the file (the export's own "now"); one pass (two
+        with Activity Log rows)."""
         if self._latest is None:
-            self._latest = max((r.time_generated for r in self.rows()), default=None)
+            times = [max((r.time_generated for r in self.rows()), default=None)]
+            if self.has_activity_log:
+                times.extend(_time_of(row) for row in self.activity_rows())
+            self._latest = max((t for t in times if t is not None), default=None)
         return self._latest
 
     def fetch(
@@ -330,5 +354,62 @@ class FileSource:
             )
         self.warnings = tuple(warnings)
         answer = Answer(sort_groups(groups), tuple(activity))
+        if self.has_activity_log:
+            current = (r for r in self.activity_rows() if (_time_of(r) or now) <= now)
+            answer = answer.with_activity_log(
+                read_activity_rows(summarize_raw_rows(current, since=since))
+            )
         outcome = WorkspaceOutcome(FILE_WORKSPACE, warnings=tuple(warnings))
         return fetch_result([(outcome, answer)], horizon=since)
+
+
+def _time_of(row: Mapping[str, Any]) -> datetime | None:
+    try:
+        return parse_time(row.get("TimeGenerated"))
+    except (ValueError, TypeError, ExportError):
+        return None
+
+
+class FileSources:
+    """``FailureSource`` over several exports read as one (``--from-file`` given more than once:
+    system logs and the Activity Log, or several environments)."""
+
+    def __init__(self, sources: Sequence[FileSource]) -> None:
+        if not sources:
+            raise ValueError("at least one file is needed")
+        self.sources = tuple(sources)
+
+    @property
+    def description(self) -> str:
+        return "; ".join(f"{s.path} as {s.description}" for s in self.sources)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for s in self.sources for w in s.warnings)
+
+    def latest_time(self) -> datetime | None:
+        return max((t for s in self.sources if (t := s.latest_time()) is not None), default=None)
+
+    def fetch(
+        self, *, watermarks: Mapping[str, datetime] | None = None, now: datetime
+    ) -> FetchResult:
+        results = [source.fetch(watermarks=watermarks, now=now) for source in self.sources]
+        deployed: dict[str, datetime] = {}
+        for result in results:
+            for resource_id, when in result.deployed.items():
+                deployed[resource_id] = max(when, deployed.get(resource_id, when))
+        return FetchResult(
+            groups=sort_groups(g for r in results for g in r.groups),
+            workspaces=(
+                WorkspaceOutcome(
+                    FILE_WORKSPACE, warnings=tuple(w for r in results for w in r.warnings)
+                ),
+            ),
+            activity=tuple(a for r in results for a in r.activity),
+            rows_matched=sum(r.rows_matched for r in results),
+            warnings=tuple(w for r in results for w in r.warnings),
+            horizon=min((r.horizon for r in results if r.horizon), default=None),
+            deployments=tuple(d for r in results for d in r.deployments),
+            deployed=deployed,
+            activity_skipped=sum(r.activity_skipped for r in results),
+        )

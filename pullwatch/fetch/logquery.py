@@ -72,7 +72,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,10 +94,14 @@ from classifiers.signals import (
     SUCCESS_REASONS,
 )
 from pullwatch.errors import QueryError, SettingsError
+from pullwatch.fetch.activity import ActivityReading, build_activity_query
+from pullwatch.fetch.activity import read_rows as read_activity_rows
+from pullwatch.fetch.kql import kql_datetime, kql_string, query_start
 from pullwatch.fetch.records import (
     ANY_WORKSPACE,
     MAX_ROW_REFS,
     SAMPLE_CHARS,
+    DeploymentFailure,
     EnvironmentActivity,
     FetchResult,
     RevisionGroup,
@@ -105,7 +109,7 @@ from pullwatch.fetch.records import (
     Signal,
     WorkspaceOutcome,
 )
-from pullwatch.settings import Settings, TableMode
+from pullwatch.settings import ActivityMode, Settings, TableMode
 
 log = logging.getLogger(__name__)
 
@@ -184,26 +188,6 @@ MAX_PARALLEL_QUERIES = 5
 
 
 # --- the query --------------------------------------------------------------------------------
-
-
-def query_start(*, watermark: datetime | None, now: datetime, lookback: timedelta) -> datetime:
-    """The window's lower bound (exclusive), on ``TimeGenerated`` and, with a watermark, on the
-    ingestion time: ``watermark - lookback`` (the overlap re-read each tick) or
-    ``now - lookback``."""
-    return (watermark if watermark is not None else now) - lookback
-
-
-def kql_string(text: str) -> str:
-    """A KQL string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def kql_datetime(moment: datetime) -> str:
-    """A KQL ``datetime()`` literal in UTC."""
-    if moment.tzinfo is None:
-        raise ValueError("datetimes passed to the query must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    return f"datetime({utc.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z)"
 
 
 def _in_list(column: str, values: Iterable[str]) -> str:
@@ -409,11 +393,25 @@ def activity_from_row(row: Mapping[str, Any], workspace: str = "") -> Environmen
 
 @dataclass(frozen=True)
 class Answer:
-    """One workspace's answer: its groups, its environments' activity, its latest ingestion."""
+    """One workspace's answer: its groups, its environments' activity, its latest ingestion,
+    and the Activity Log part (refused deployments, successful writes, rows skipped)."""
 
     groups: tuple[RevisionGroup, ...] = ()
     activity: tuple[EnvironmentActivity, ...] = ()
     max_ingested: datetime | None = None
+    deployments: tuple[DeploymentFailure, ...] = ()
+    deployed: Mapping[str, datetime] = field(default_factory=dict)
+    activity_skipped: int = 0
+
+    def with_activity_log(self, reading: ActivityReading) -> Answer:
+        ingested = [t for t in (self.max_ingested, reading.max_ingested) if t is not None]
+        return replace(
+            self,
+            max_ingested=max(ingested, default=None),
+            deployments=reading.failures,
+            deployed=dict(reading.deployed),
+            activity_skipped=reading.skipped,
+        )
 
 
 def answer_from_rows(rows: Iterable[Mapping[str, Any]], workspace: str = "") -> Answer:
@@ -458,6 +456,10 @@ def fetch_result(
     every_warning = [*warnings]
     for outcome, _ in outcomes:
         every_warning.extend(w for w in outcome.warnings if w not in every_warning)
+    deployed: dict[str, datetime] = {}
+    for _, answer in outcomes:
+        for resource_id, when in answer.deployed.items():
+            deployed[resource_id] = max(when, deployed.get(resource_id, when))
     return FetchResult(
         groups=groups,
         workspaces=tuple(outcome for outcome, _ in outcomes),
@@ -465,6 +467,9 @@ def fetch_result(
         rows_matched=sum(g.count for g in groups),
         warnings=tuple(every_warning),
         horizon=horizon,
+        deployments=tuple(d for _, answer in outcomes for d in answer.deployments),
+        deployed=deployed,
+        activity_skipped=sum(answer.activity_skipped for _, answer in outcomes),
     )
 
 
@@ -552,6 +557,7 @@ def make_logs_client(
     )
 
 
+_MISSING_ACTIVITY = re.compile(r"AzureActivity", re.I)
 _RESOLVE_FAILURE = re.compile(r"resolve|fuzzy|does not refer to|not found|unknown table", re.I)
 _NO_OPERAND = re.compile(r"at least one operand", re.I)
 
@@ -598,6 +604,7 @@ class LogAnalyticsSource:
         lookback: timedelta = timedelta(minutes=60),
         server_timeout: int = SERVER_TIMEOUT,
         query_options: Mapping[str, Any] | None = None,
+        activity_log: ActivityMode = ActivityMode.AUTO,
     ) -> None:
         """``query_options`` are passed to every ``query_workspace`` call (tests only:
         ``{"enforce_https": False}`` for a plain-http fake endpoint)."""
@@ -606,6 +613,7 @@ class LogAnalyticsSource:
         self.client = client
         self.workspace_ids = tuple(dict.fromkeys(workspace_ids))
         self.table = table
+        self.activity_log = activity_log
         self.lookback = lookback
         self.server_timeout = server_timeout
         self.query_options = dict(query_options or {})
@@ -630,6 +638,7 @@ class LogAnalyticsSource:
             workspace_ids=workspace_ids or settings.workspace_ids,
             table=settings.table,
             lookback=lookback or settings.lookback,
+            activity_log=settings.activity_log,
         )
 
     def query(self, *, watermark: datetime | None = None, now: datetime) -> str:
@@ -666,9 +675,54 @@ class LogAnalyticsSource:
     ) -> tuple[WorkspaceOutcome, Answer]:
         """One workspace's answer, or its error as one line (never raised)."""
         try:
-            return self._query_workspace(workspace, self.query(watermark=watermark, now=now))
+            outcome, answer = self._query_workspace(
+                workspace, self.query(watermark=watermark, now=now)
+            )
         except QueryError as error:
             return WorkspaceOutcome(workspace, error=str(error)), Answer()
+        if self.activity_log is ActivityMode.OFF:
+            return outcome, answer
+        text = build_activity_query(watermark=watermark, now=now, lookback=self.lookback)
+        try:
+            reading, note = self._query_activity_log(workspace, text)
+        except QueryError as error:  # the system logs still count: say so, read it next tick
+            warning = f"{error} (Activity Log part; the system logs were read)"
+            log.warning("%s", warning)
+            return replace(outcome, warnings=(*outcome.warnings, warning)), answer
+        if note:
+            return replace(outcome, partial=True, warnings=(*outcome.warnings, note)), answer
+        merged = answer.with_activity_log(reading)
+        return replace(outcome, max_ingested=merged.max_ingested), merged
+
+    def _query_activity_log(self, workspace: str, text: str) -> tuple[ActivityReading, str]:
+        """The Activity Log part of one workspace (nothing when it has no AzureActivity table),
+        and a warning when the answer was partial (then nothing is used)."""
+        try:
+            response = self.client.query_workspace(
+                workspace, text, timespan=None, server_timeout=self.server_timeout,
+                **self.query_options,
+            )  # fmt: skip
+        except HttpResponseError as error:
+            message = _safe_text(str(error.message or ""))
+            if error.status_code == 400 and _MISSING_ACTIVITY.search(message):
+                log.info("workspace %s has no AzureActivity table: no Activity Log part", workspace)
+                return read_activity_rows([]), ""
+            raise QueryError(_http_error_text(workspace, error.status_code, message)) from None
+        except AzureError as error:
+            raise QueryError(
+                f"workspace {workspace}: no answer from Log Analytics "
+                f"({type(error).__name__}): {_safe_text(str(error.message))}"
+            ) from None
+        if isinstance(response, LogsQueryPartialResult):
+            text = _safe_text(_partial_error_text(response.partial_error))
+            return read_activity_rows([]), f"workspace {workspace}: partial Activity Log: {text}"
+        tables = response.tables or []
+        if not tables:
+            return read_activity_rows([]), ""
+        table = tables[0]
+        return read_activity_rows(
+            dict(zip(table.columns, row, strict=True)) for row in table.rows
+        ), ""
 
     def _query_workspace(self, workspace: str, text: str) -> tuple[WorkspaceOutcome, Answer]:
         try:

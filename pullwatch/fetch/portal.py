@@ -22,13 +22,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
-from pullwatch.fetch.logquery import (
-    TABLES,
-    column_projection,
-    failure_predicate,
-    kql_datetime,
-    kql_string,
-)
+from pullwatch.fetch.kql import kql_datetime, kql_string
+from pullwatch.fetch.logquery import TABLES, column_projection, failure_predicate
 from pullwatch.settings import TableMode
 
 LOGS_BLADE = "blade/Microsoft_Azure_Monitoring_Logs/LogsBlade"
@@ -59,19 +54,30 @@ def _legs(table: TableMode, since: datetime) -> str:
 
 
 def revision_query(
-    table: TableMode, *, environment: str, app: str, revision: str, since: datetime
+    table: TableMode,
+    *,
+    environment: str,
+    app: str,
+    revision: str,
+    since: datetime,
+    job: str = "",
 ) -> str:
-    """The failure rows of one revision since ``since``, oldest first."""
-    match = [f"App == {kql_string(app)}", f"Revision == {kql_string(revision)}"]
+    """The failure rows of one revision (or of a job, ``job``) since ``since``, oldest first."""
+    if job and not revision:
+        match = [f"Job == {kql_string(job)}"]
+        what = f"job {_comment(job)}"
+    else:
+        match = [f"App == {kql_string(app)}", f"Revision == {kql_string(revision)}"]
+        what = f"{_comment(app)} revision {_comment(revision)}"
     if environment:
         match.insert(0, f"Environment == {kql_string(environment)}")
     return (
-        f"// pullwatch: image-pull failures of {_comment(app)} revision {_comment(revision)}"
+        f"// pullwatch: image-pull failures of {what}"
         f"{' in ' + _comment(environment) if environment else ''}\n"
         f"{_legs(table, since)}\n"
         f"| where {' and '.join(match)}\n"
         f"| where {failure_predicate()}\n"
-        "| project TimeGenerated, Environment, App, Revision, Replica, Reason, Log\n"
+        "| project TimeGenerated, Environment, App, Revision, Job, Replica, Reason, Log\n"
         "| order by TimeGenerated asc\n"
     )
 

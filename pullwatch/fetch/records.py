@@ -13,7 +13,7 @@ whether it answered and up to which ingestion time. ``FetchResult`` holds all of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -76,6 +76,44 @@ def revision_key(environment: str, app: str, revision: str, job: str = "") -> st
     return f"{environment}/{app}/{revision}"
 
 
+def deployment_key(resource_group: str, name: str, image: str | None, kind: str = "app") -> str:
+    """The ledger key of a refused deployment: ``deployment/<group>/<app or job>/<image>``."""
+    what = name if kind == "app" else f"job:{name}"
+    return f"deployment/{resource_group.lower()}/{what}/{image or '-'}"
+
+
+class DeploymentKind(StrEnum):
+    APP = "app"  # Microsoft.App/containerApps
+    JOB = "job"  # Microsoft.App/jobs
+
+
+@dataclass(frozen=True)
+class DeploymentFailure:
+    """One failed write of a Container App or job, about its image (one correlation)."""
+
+    resource_id: str  # lower case: ARM ids are case-insensitive and the table mixes cases
+    name: str  # the app or job name (Container Apps names are lower case)
+    kind: DeploymentKind
+    subscription: str
+    resource_group: str
+    caller: str  # who deployed: a UPN, or an object id for a service principal
+    time: datetime  # the first failed row's TimeGenerated
+    correlation_id: str
+    operation: str  # OperationNameValue, e.g. MICROSOFT.APP/CONTAINERAPPS/WRITE
+    error_code: str  # e.g. InvalidParameterValueInContainerTemplate, ContainerAppOperationError
+    error_message: str  # at most MESSAGE_CHARS
+    image: str | None  # the reference the message names, if it names one
+    cause: str  # the cause id classifiers.classify gives the message
+    last_seen: datetime
+    last_ingested: datetime | None  # None when read from a file without ingestion times
+    rows: int  # failed rows behind this failure (duplicates and Failed/Failure pairs)
+
+    @property
+    def key(self) -> str:
+        """The ledger key of a deployment without a revision: its app (or job) and image."""
+        return deployment_key(self.resource_group, self.name, self.image, self.kind)
+
+
 @dataclass(frozen=True)
 class EnvironmentActivity:
     """How many system-log rows of any kind an environment wrote to a table in the window."""
@@ -121,6 +159,11 @@ class FetchResult:
     # the earliest TimeGenerated any workspace's window reached back to: a row older than this
     # is never read again, so the ledger may forget having counted it
     horizon: datetime | None = None
+    # The Activity Log part (pullwatch.fetch.activity): writes Azure refused for the image,
+    # the newest successful write of each resource id, Activity Log rows skipped as unreadable
+    deployments: tuple[DeploymentFailure, ...] = ()
+    deployed: Mapping[str, datetime] = field(default_factory=dict)
+    activity_skipped: int = 0
 
     @property
     def partial(self) -> bool:

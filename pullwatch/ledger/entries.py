@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from notifiers.alert import Link, Step
+from notifiers.alert import Deployment, Link, Step
 from pullwatch.fetch.records import revision_key
 from pullwatch.ledger.fields import iso, opt_str, opt_time, parse_time
 from pullwatch.ledger.routed import ChannelRecord
@@ -152,15 +152,20 @@ class Entry:
     # entry so the next alert and `ledger show` can say what was found.
     verification: Mapping[str, Any] | None = None
     job: str = ""  # a Container Apps job (its key is environment/job/<job>)
+    executions: tuple[str, ...] = ()  # the job's executions that failed (the newest MAX_EXECUTIONS)
     # Each image of the revision (empty in entries from before images were tracked).
     images: tuple[ImageState, ...] = ()
     # The pull-attempt rows already counted (row id -> TimeGenerated), so re-read rows add
     # nothing; forgotten once older than every workspace's query window.
     rows: Mapping[str, datetime] = field(default_factory=dict)
+    # A write Azure refused for its image (no revision exists): who, when, and its key
+    # (``deployment/<group>/<app>/<image>``), which replaces environment/app/revision.
+    deployment: Deployment | None = None
+    subject: str = ""
 
     @property
     def key(self) -> str:
-        return revision_key(self.environment, self.app, self.revision, self.job)
+        return self.subject or revision_key(self.environment, self.app, self.revision, self.job)
 
     @property
     def failing_images(self) -> tuple[ImageState, ...]:
@@ -192,8 +197,11 @@ class Entry:
             "channels": [record.to_dict() for record in self.channels],
             "verification": dict(self.verification) if self.verification else None,
             "job": self.job,
+            "executions": list(self.executions),
             "images": [image.to_dict() for image in self.images],
             "rows": {row: int(when.timestamp()) for row, when in sorted(self.rows.items())},
+            "deployment": self.deployment.to_dict() if self.deployment else None,
+            "subject": self.subject,
         }
 
     @classmethod
@@ -218,9 +226,12 @@ class Entry:
             channels=tuple(ChannelRecord.from_dict(r) for r in data.get("channels", [])),
             verification=data.get("verification") or None,
             job=str(data.get("job", "")),
+            executions=tuple(str(e) for e in data.get("executions", [])),
             images=tuple(ImageState.from_dict(i) for i in data.get("images", [])),
             rows={
                 str(row): datetime.fromtimestamp(int(when), UTC)
                 for row, when in dict(data.get("rows", {})).items()
             },
+            deployment=Deployment.from_dict(data.get("deployment")),
+            subject=str(data.get("subject", "")),
         )

@@ -19,7 +19,9 @@ class Silence:
 
     ``app``, ``revision`` and ``environment`` are shell globs (``fnmatch``, case-insensitive);
     ``cause`` is an exact cause id or None for any cause; ``channel`` mutes one channel only
-    (the others are still told), None every channel.
+    (the others are still told), None every channel. ``job`` (a glob) makes it a silence of
+    Container Apps jobs: it matches jobs of that name (and no app); a silence by app matches
+    apps, and jobs only through a pattern that matches anything (``*``).
     """
 
     id: str
@@ -31,12 +33,20 @@ class Silence:
     cause: str | None = None
     created: datetime | None = None
     channel: str | None = None
+    job: str = ""
 
     def active(self, now: datetime) -> bool:
         """Active until (not at) ``expires``."""
         return now < self.expires
 
-    def matches(self, environment: str, app: str, revision: str, cause: str) -> bool:
+    def matches(self, environment: str, app: str, revision: str, cause: str, job: str = "") -> bool:
+        if self.job:
+            return (
+                bool(job)
+                and glob_match(job, self.job)
+                and glob_match(environment, self.environment)
+                and (self.cause is None or self.cause == cause)
+            )
         return (
             glob_match(app, self.app)
             and glob_match(revision, self.revision)
@@ -45,7 +55,7 @@ class Silence:
         )
 
     def describe(self) -> str:
-        parts = [f"app={self.app}"]
+        parts = [f"job={self.job}"] if self.job else [f"app={self.app}"]
         if self.revision != "*":
             parts.append(f"revision={self.revision}")
         if self.environment != "*":
@@ -67,6 +77,7 @@ class Silence:
             "comment": self.comment,
             "created": iso(self.created),
             "channel": self.channel,
+            "job": self.job,
         }
 
     @classmethod
@@ -81,6 +92,7 @@ class Silence:
             comment=str(data.get("comment", "")),
             created=opt_time(data.get("created")),
             channel=opt_str(data.get("channel")),
+            job=str(data.get("job", "")),
         )
 
 
@@ -95,6 +107,7 @@ def add_silence(
     environment: str = "*",
     cause: str | None = None,
     channel: str | None = None,
+    job: str = "",
 ) -> tuple[Silence, Ledger]:
     """Add a silence with a new id; returns it and the new ledger."""
     if not comment.strip():
@@ -109,6 +122,7 @@ def add_silence(
         environment=environment or "*",
         cause=cause or None,
         channel=channel or None,
+        job=job,
         expires=utc(expires),
         comment=comment.strip(),
         created=utc(now),
@@ -129,14 +143,20 @@ def drop_expired_silences(ledger: Ledger, now: datetime) -> Ledger:
 
 
 def active_silence(
-    ledger: Ledger, now: datetime, environment: str, app: str, revision: str, cause: str
+    ledger: Ledger,
+    now: datetime,
+    environment: str,
+    app: str,
+    revision: str,
+    cause: str,
+    job: str = "",
 ) -> Silence | None:
     """The first active silence of every channel matching the revision and cause, if any."""
     for silence in ledger.silences:
         if (
             silence.channel is None
             and silence.active(now)
-            and silence.matches(environment, app, revision, cause)
+            and silence.matches(environment, app, revision, cause, job)
         ):
             return silence
     return None
@@ -149,6 +169,7 @@ def channel_silences(
     app: str,
     revision: str,
     cause: str,
+    job: str = "",
 ) -> dict[str, str]:
     """Channel → id of the first active one-channel silence matching the revision and cause."""
     found: dict[str, str] = {}
@@ -157,7 +178,7 @@ def channel_silences(
             silence.channel is not None
             and silence.channel not in found
             and silence.active(now)
-            and silence.matches(environment, app, revision, cause)
+            and silence.matches(environment, app, revision, cause, job)
         ):
             found[silence.channel] = silence.id
     return found

@@ -152,6 +152,8 @@ def report(
     summary.watermark_advanced = planned.watermark_advanced
     summary.watermark = max(final.watermark_map().values(), default=None)
     summary.workspaces_failed = [w.workspace for w in result.failed]
+    summary.deployments = len(result.deployments)
+    summary.activity_skipped = result.activity_skipped
     summary.no_logs = dict(planned.outcome.no_logs)
     summary.clock_warning = planned.clock_warning
     known = {n.id for n in before.dead_letters}

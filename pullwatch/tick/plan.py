@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from pullwatch.decide import Outcome, Policy, decide
 from pullwatch.decide.alerts import AlertContext
-from pullwatch.decide.observe import RevisionObservation, observe
+from pullwatch.decide.observe import RevisionObservation, observe_reading
 from pullwatch.fetch.records import ANY_WORKSPACE, FailureSource, FetchResult
 from pullwatch.ledger import (
     DeliveryState,
@@ -59,7 +59,7 @@ class Plan:
 def read(source: FailureSource, ledger: Ledger, now: datetime) -> Reading:
     """Query the source from each workspace's watermark and observe each revision."""
     result = source.fetch(watermarks=ledger.watermark_map(), now=now)
-    return Reading(result, tuple(observe(result.groups)))
+    return Reading(result, tuple(observe_reading(result)))
 
 
 def plan(
@@ -84,6 +84,7 @@ def plan(
         channels=channels,
         context=context,
         horizon=reading.result.horizon,
+        deployed=reading.result.deployed,
     )
     decided, advanced = advance_watermark(outcome.ledger, reading.result)
     return Plan(with_last_tick(decided, now), outcome, advanced, warning, tuple(given_up))

@@ -39,6 +39,8 @@ class TickSummary:
     clock_warning: str | None = None
     stopped: dict[str, str] = field(default_factory=dict)  # channel -> why it stopped early
     workspaces_failed: list[str] = field(default_factory=list)  # workspace ids that failed
+    deployments: int = 0  # refused deployments read from the Activity Log
+    activity_skipped: int = 0  # Activity Log rows skipped as unreadable
     # environments whose quiet revisions stayed firing for lack of logs -> their newest row
     no_logs: dict[str, datetime | None] = field(default_factory=dict)
 
@@ -77,6 +79,11 @@ class TickSummary:
         if self.left:
             extra.append(f"left for next tick {self.left}")
         tail = []
+        if self.deployments or self.activity_skipped:
+            tail.append(
+                f"activity log: {self.deployments} refused deployments, "
+                f"{self.activity_skipped} rows skipped as unreadable"
+            )
         if self.workspaces_failed:
             tail.append(f"workspaces failed: {', '.join(self.workspaces_failed)}")
         for environment, last in sorted(self.no_logs.items()):

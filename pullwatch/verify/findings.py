@@ -111,10 +111,11 @@ class Target:
     image: str | None = None
     registry: str | None = None  # host of the image's registry
     client_ip: str | None = None
+    subject: str = ""  # the ledger key when it is not environment/app/revision (jobs, ...)
 
     @property
     def key(self) -> str:
-        return f"{self.environment}/{self.app}/{self.revision}"
+        return self.subject or f"{self.environment}/{self.app}/{self.revision}"
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,9 @@ def target_of(entry: Entry, alert: Alert) -> Target:
     facts = dict(alert.facts)
     return Target(
         environment=alert.environment,
-        app=alert.app,
+        app=alert.name,
         revision=alert.revision,
+        subject=alert.key,
         cause=alert.cause,
         last_failure=entry.last_seen,
         image=alert.image,

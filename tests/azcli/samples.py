@@ -103,6 +103,7 @@ SAMPLES: dict[str, tuple[str, str | None, Any]] = {
             "location": "westeurope",
             "properties": {
                 "environmentId": _SUB + "/providers/Microsoft.App/managedEnvironments/cae-shop",
+                # read-only in the REST API (Job.properties.outboundIpAddresses)
                 "outboundIpAddresses": ["20.61.4.17", "20.61.4.18"],
                 "template": {
                     "initContainers": [{"name": "migrate", "image": _IMAGES[0]}],
@@ -199,6 +200,8 @@ SAMPLES: dict[str, tuple[str, str | None, Any]] = {
             "properties": {
                 "provisioningState": "Succeeded",
                 "environmentId": _SUB + "/providers/Microsoft.App/managedEnvironments/cae-shop",
+                # read-only in the REST API (Job.properties.outboundIpAddresses)
+                "outboundIpAddresses": ["20.61.4.17", "20.61.4.18"],
                 "configuration": {
                     "triggerType": "Schedule",
                     "replicaTimeout": 1800,
@@ -215,6 +218,7 @@ SAMPLES: dict[str, tuple[str, str | None, Any]] = {
                         {"name": f"c{number}", "image": image}
                         for number, image in enumerate(_IMAGES)
                     ],
+                    "initContainers": [{"name": "migrate", "image": _IMAGES[0]}],
                 },
             },
         },

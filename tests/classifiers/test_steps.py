@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from classifiers import CATALOG, Cause, classify
+from classifiers.causes import job_steps
 from classifiers.remediation import (
     VALUE_WORDS,
     VALUES_STEP_ID,
@@ -95,6 +96,14 @@ REVISION = {
     "<environment>": "cae-shop",
     "<revision>": "api--0000006",
 }
+# A Container Apps job's alert (the job forms of the steps, causes.job_steps).
+JOB = {
+    "<job>": "nightly-reports",
+    "<resource-group>": "rg-shop",
+    "<environment>": "cae-shop",
+    "<execution>": "nightly-reports-q4w7n2c",
+    "<environment-app>": "api",
+}
 # docker CLI commands the catalog uses, with their documented flags.
 DOCKER_COMMANDS: dict[str, tuple[str, set[str]]] = {
     "manifest inspect": (
@@ -120,9 +129,10 @@ DEBUG_CONSOLE_TOOLS = {
 _PROSE_COMMAND = re.compile(r"`(az [^`]+)`")
 
 
-def rendered(cause: Cause, facts: str) -> tuple[RemediationStep, ...]:
+def rendered(cause: Cause, facts: str, *, job: bool = False) -> tuple[RemediationStep, ...]:
     registry, values = FACTS[facts]
-    return fill_values(steps_for(cause, registry, tuple(sorted(values.items()))), REVISION)
+    steps = steps_for(cause, registry, tuple(sorted(values.items())), job=job)
+    return fill_values(steps, JOB if job else REVISION)
 
 
 def all_rendered() -> Iterator[tuple[str, RemediationStep]]:
@@ -130,6 +140,8 @@ def all_rendered() -> Iterator[tuple[str, RemediationStep]]:
         for facts in FACTS:
             for step in rendered(cause, facts):
                 yield f"{cause.value}/{facts}/{step.id}", step
+            for step in rendered(cause, facts, job=True):
+                yield f"job/{cause.value}/{facts}/{step.id}", step
 
 
 def seed_steps() -> list[tuple[str, dict[str, Any]]]:
@@ -264,7 +276,7 @@ def test_the_check_catches_a_seeded_typo(checked: dict[str, list[str]], typo: st
 
 def test_every_step_with_a_command_names_its_source_page() -> None:
     for info in CATALOG.values():
-        for step in info.steps:
+        for step in (*info.steps, *job_steps(info)):
             assert step.source.startswith(
                 ("https://learn.microsoft.com/", "https://docs.docker")
             ) or (step.command is None and step.source.startswith("https://aka.ms/")), (
@@ -430,3 +442,34 @@ def test_readme_cause_table_says_what_each_first_step_checks_and_why() -> None:
         (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{cause.value}` |")]
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert len(cells) == 5 and all(cells), row
+
+
+class TestJobSteps:
+    """A job's alert: the job commands, no revision, an execution to pull again."""
+
+    def commands(self, cause: Cause, facts: str = "acr-custom-dns") -> list[str]:
+        return [s.command for s in rendered(cause, facts, job=True) if s.command]
+
+    def test_no_app_or_revision_command_is_left(self) -> None:
+        for cause in Cause:
+            for facts in FACTS:
+                for command in self.commands(cause, facts):
+                    assert "revision restart" not in command and "--revision api--" not in command
+                    assert "<app>" not in command
+                    for group in ("registry", "identity", "show", "update"):
+                        assert f"az containerapp {group} " not in command, command
+
+    def test_credential_changes_end_with_a_new_execution(self) -> None:
+        ids = [s.id for s in rendered(Cause.REGISTRY_UNAUTHORIZED, "acr-custom-dns", job=True)]
+        assert ids.index("registry-set-identity") < ids.index("job-start")
+        assert ids[-1] == "job-executions"
+
+    def test_the_debug_console_opens_on_an_app_of_the_environment(self) -> None:
+        [console] = [
+            s
+            for s in rendered(Cause.DNS_FAILURE, "acr-custom-dns", job=True)
+            if s.id == "debug-console"
+        ]
+        assert "az containerapp debug --name api " in (console.command or "")
+        unfilled = steps_for(Cause.DNS_FAILURE, "myacr.azurecr.io", (), job=True)
+        assert "<environment-app>: a Container App in the job's environment" in unfilled[0].text

@@ -86,8 +86,23 @@ def test_demo_shows_three_ticks_nothing_repeats_and_a_resolution(tmp_path: Path)
     payments = tick1.split("payments-api / payments-api--0000012", 1)[1].split("🔴", 1)[0]
     assert "Image: acrpullwatchprod.azurecr.io/payments-api:2024.11.3" in payments
     assert "could not check" not in out
+    # a job that cannot pull (its executions named, job commands), and deployments Azure refused
+    # (the Activity Log), with who deployed
+    job = tick1.split("job invoice-export (environment cae-prod-weu;", 1)[1].split("🔴", 1)[0]
+    assert "executions invoice-export-q4w7n2c, invoice-export-h8d3m5t" in job
+    assert "$ az containerapp job start --name invoice-export --resource-group rg-shop-prod" in job
+    assert (
+        "az containerapp revision restart" not in job
+        and "--name invoice-export --revision" not in job
+    )
+    assert (
+        "deployment of acrpullwatchprod.azurecr.io/shipping:5.3.0 to shipping by "
+        "dana.fischer@contoso.com at 2026-11-29 08:20 UTC" in tick1
+    )
+    assert "deployment of acrstage.azurecr.io/catalog-web:2.1.0 to catalog-web by" in tick1
     assert "🔴" not in tick2 and "nothing new" in tick2
-    assert tick3.count("✅ Resolved") == 1 and "orders-api--0000007" in tick3
+    assert tick3.count("✅ Resolved") == 2 and "orders-api--0000007" in tick3
+    assert "job invoice-export" in tick3
     assert "🔴" not in tick3
 
 

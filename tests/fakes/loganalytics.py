@@ -52,7 +52,7 @@ from werkzeug import Request, Response
 
 from pullwatch.fetch.activity import ACTIVITY_TABLE
 from pullwatch.fetch.logquery import LogAnalyticsSource, make_logs_client
-from pullwatch.settings import TableMode
+from pullwatch.settings import ActivityMode, TableMode
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tools" / "kusto" / "schemas.json"
@@ -241,14 +241,19 @@ class FakeLogAnalytics:
         *,
         lookback: timedelta = timedelta(minutes=60),
         workspace_ids: Sequence[str] | None = None,
+        activity_log: ActivityMode = ActivityMode.OFF,
         **client_overrides: Any,
     ) -> LogAnalyticsSource:
+        """The real source against this endpoint; the Activity Log part only when asked
+        (``activity_log=ActivityMode.AUTO``), so tests of the system logs count one request
+        per workspace."""
         return LogAnalyticsSource(
             self.client(**client_overrides),
             workspace_ids=workspace_ids or (self.workspace_id,),
             table=table,
             lookback=lookback,
             query_options={"enforce_https": False},
+            activity_log=activity_log,
         )
 
     # --- the endpoint -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""docs/activity-log.md: the commands that send the Activity Log to the workspace parse with the
-real az (tests/infra/azcli.py), and what the page says pullwatch reads is what the code does."""
+"""The README's Activity Log section: the commands that send the Activity Log to the workspace
+parse with the real az (tests/infra/azcli.py), and what it says pullwatch reads is what the code
+does."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from pullwatch.fetch.activity import (
 from tests.infra import azcli
 from tests.infra.conftest import REPO
 
-PAGE = REPO / "docs" / "activity-log.md"
+README = REPO / "README.md"
+SECTION_START = "### Send the subscription's Activity Log to the workspace"
+SECTION_END = "## Causes"
 SUBSCRIPTION = "6f1e2d3c-4b5a-4978-8a1b-2c3d4e5f6a7b"
 WORKSPACE = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-logs"
@@ -32,8 +35,13 @@ VALUES = {
 }
 
 
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index(SECTION_START) : text.index(SECTION_END)]
+
+
 def _script() -> str:
-    [block] = re.findall(r"```bash\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
+    [block] = re.findall(r"```bash\n(.*?)```", _section(), re.DOTALL)
     for placeholder, value in VALUES.items():
         block = block.replace(placeholder, value)
     assert "<" not in block, "an unfilled placeholder is left in the block"
@@ -82,7 +90,7 @@ def test_a_seeded_bad_option_does_not_parse(tmp_path: Path) -> None:
 
 
 def test_the_page_says_what_the_code_reads() -> None:
-    text = " ".join(PAGE.read_text(encoding="utf-8").split())
+    text = " ".join(_section().split())
     for value in (*OPERATIONS, *FAILED_STATUSES):
         assert f"`{value}`" in text, value
     assert f"{MAX_PROPERTIES_CHARS:,} characters" in text

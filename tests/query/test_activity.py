@@ -20,9 +20,8 @@ from pullwatch.fetch.activity import (
     MAX_PROPERTIES_CHARS,
     OPERATIONS,
     RESULT_COLUMNS,
+    SUCCEEDED_STATUSES,
     ArmError,
-    DeploymentFailure,
-    DeploymentKind,
     UnreadableProperties,
     arm_errors,
     build_activity_query,
@@ -31,7 +30,8 @@ from pullwatch.fetch.activity import (
     read_rows,
     summarize_raw_rows,
 )
-from pullwatch.fetch.logquery import kql_string
+from pullwatch.fetch.kql import kql_string
+from pullwatch.fetch.records import DeploymentFailure, DeploymentKind
 from tests.fakes.loganalytics import INGESTION_COLUMN, FakeLogAnalytics, export_rows
 from tests.query.conftest import SAMPLES, SCHEMAS, KustoChecker
 
@@ -78,7 +78,7 @@ def test_the_sample_gives_one_failure_per_image_deployment(log_analytics: FakeLo
         "shipping",
         "dana.fischer@contoso.com",
     )
-    assert shipping.cause is Cause.REGISTRY_UNAUTHORIZED
+    assert shipping.cause == Cause.REGISTRY_UNAUTHORIZED.value
     assert shipping.image == "acrpullwatchprod.azurecr.io/shipping:5.3.0"
     assert shipping.error_code == "InvalidParameterValueInContainerTemplate"
     assert "unable to pull image using Managed identity" in shipping.error_message
@@ -90,7 +90,7 @@ def test_the_sample_gives_one_failure_per_image_deployment(log_analytics: FakeLo
     catalog = failures[CATALOG]
     # the outer ResourceDeploymentFailure says nothing; the nested detail names the image
     assert catalog.error_code == "ContainerAppOperationError"
-    assert catalog.cause is Cause.IMAGE_NOT_FOUND
+    assert catalog.cause == Cause.IMAGE_NOT_FOUND.value
     assert catalog.image == "acrstage.azurecr.io/catalog-web:2.1.0"
     assert catalog.caller == "4b8e2f1a-7c3d-4e5f-9a6b-8c7d6e5f4a3b"  # a service principal
 
@@ -100,12 +100,13 @@ def test_the_sample_gives_one_failure_per_image_deployment(log_analytics: FakeLo
         "nightly-reports",
         "MICROSOFT.APP/JOBS/WRITE",
     )
-    assert job.cause is Cause.REGISTRY_UNAUTHORIZED
+    assert job.cause == Cause.REGISTRY_UNAUTHORIZED.value
     assert job.image == "acrpullwatchprod.azurecr.io/nightly-reports:2026.11.29"
 
     # reports (ARM's own 500) and notifications (schema) are not about the image; inventory's
     # failed row lost its properties; environment and deployment writes are not read at all
-    assert (reading.rows_returned, reading.rows_matched) == (6, 7)
+    # and web-frontend and invoice-export were written successfully (a row each)
+    assert (reading.rows_returned, reading.rows_matched) == (8, 7)
     assert (reading.not_image, reading.skipped) == (2, 1)
     # the watermark moves past every row returned, kept or not (inventory's, 08:50:33.5 + 5 min)
     assert reading.max_ingested == datetime(2026, 11, 29, 8, 55, 33, 500000, tzinfo=UTC)
@@ -117,18 +118,24 @@ def test_rows_returned_versus_rows_matched_on_the_sample(log_analytics: FakeLogA
     query = build_activity_query(watermark=None, now=NOW, lookback=LOOKBACK)
     reading = read_rows(fetch(log_analytics, query))
     table_rows = len(export_rows(ACTIVITY_SAMPLE))
-    assert (table_rows, reading.rows_matched, reading.rows_returned) == (23, 7, 6)
-    assert len(reading.failures) == 3
+    # 6 failed writes (one per resource and correlation) and 2 resources' newest successful write
+    assert (table_rows, reading.rows_matched, reading.rows_returned) == (23, 7, 8)
+    assert len(reading.failures) == 3 and len(reading.deployed) == 2
 
 
-def test_the_watermark_reads_only_later_ingestion(log_analytics: FakeLogAnalytics) -> None:
+def test_the_watermark_rereads_its_overlap_and_nothing_older(
+    log_analytics: FakeLogAnalytics,
+) -> None:
     log_analytics.load_export(ACTIVITY_SAMPLE)  # ingested 5 minutes after TimeGenerated
     later = build_activity_query(watermark=WATERMARK, now=NOW, lookback=LOOKBACK)
     reading = read_rows(fetch(log_analytics, later))
-    # shipping (08:20, ingested 08:25) and catalog-web (08:33, ingested 08:38) were read before
-    assert set(by_resource(reading.failures)) == {NIGHTLY}
+    # the lookback behind the watermark is read again (the ledger drops a correlation it has)
+    assert set(by_resource(reading.failures)) == {SHIPPING, CATALOG, NIGHTLY}
     assert reading.max_ingested is not None and reading.max_ingested > WATERMARK
-    nothing = build_activity_query(watermark=NOW, now=NOW, lookback=LOOKBACK)
+    short = build_activity_query(watermark=WATERMARK, now=NOW, lookback=timedelta(minutes=5))
+    # shipping (08:20) and catalog-web (08:33) are older than 08:39 - 5 min
+    assert set(by_resource(read_rows(fetch(log_analytics, short)).failures)) == {NIGHTLY}
+    nothing = build_activity_query(watermark=NOW + LOOKBACK, now=NOW, lookback=LOOKBACK)
     assert fetch(log_analytics, nothing) == []
 
 
@@ -160,7 +167,8 @@ def test_a_file_export_gives_the_same_failures_as_the_workspace(
         (f.resource_id, f.correlation_id, f.time, f.caller, f.error_code, f.image, f.cause, f.rows)
         for f in from_workspace.failures
     ]
-    assert (from_file.rows_returned, from_file.rows_matched, from_file.skipped) == (6, 7, 1)
+    assert (from_file.rows_returned, from_file.rows_matched, from_file.skipped) == (8, 7, 1)
+    assert from_file.deployed == from_workspace.deployed
     assert all(f.last_ingested is None for f in from_file.failures)
     assert read_rows(summarize_raw_rows(raw, since=NOW)).rows_returned == 0
 
@@ -233,9 +241,8 @@ def test_watermark_lookback_and_filter_terms() -> None:
     assert "ingestion_time() >" not in first
     later = build_activity_query(watermark=WATERMARK, now=NOW, lookback=LOOKBACK)
     assert "let since = datetime(2026-11-29T07:39:00.000000Z);" in later
-    assert "let watermark = datetime(2026-11-29T08:39:00.000000Z);" in later
-    assert "| where ingestion_time() > watermark" in later
-    for value in (*OPERATIONS, *FAILED_STATUSES):
+    assert "| where ingestion_time() > since" in later
+    for value in (*OPERATIONS, *FAILED_STATUSES, *SUCCEEDED_STATUSES):
         assert kql_string(value) in later
     assert "in~ (" in later  # the table's values vary in case
 
@@ -459,7 +466,10 @@ def test_an_upper_case_resource_id_and_a_job_are_read() -> None:
         DeploymentKind.JOB,
         "nightly-reports",
     )
-    assert failure.key == f"{NIGHTLY}|acrappnpd.azurecr.io/admin.ui:latest"
+    assert (
+        failure.key
+        == "deployment/rg-shop-prod/job:nightly-reports/acrappnpd.azurecr.io/admin.ui:latest"
+    )
 
 
 def test_the_message_about_the_image_wins_over_its_wrapper() -> None:
@@ -477,7 +487,7 @@ def test_the_message_about_the_image_wins_over_its_wrapper() -> None:
     }
     [failure] = read_rows([answer_row("E", "x", Properties=json.dumps(properties))]).failures
     assert failure.error_code == "ContainerAppOperationError"
-    assert failure.cause is Cause.REGISTRY_UNAUTHORIZED
+    assert failure.cause == Cause.REGISTRY_UNAUTHORIZED.value
 
 
 def test_long_messages_are_cut() -> None:

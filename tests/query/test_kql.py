@@ -15,7 +15,8 @@ from classifiers.signals import (
     PULLING_REASONS,
     SUCCESS_REASONS,
 )
-from pullwatch.fetch.logquery import build_query, kql_string
+from pullwatch.fetch.kql import kql_string
+from pullwatch.fetch.logquery import build_query
 from pullwatch.settings import TableMode
 from tests.query.conftest import SCHEMAS, KustoChecker
 

@@ -129,12 +129,17 @@ def test_query_prints_the_kql_for_the_settings(
     monkeypatch.setenv("PULLWATCH_TABLE", "ContainerAppSystemLogs")
     monkeypatch.setenv("PULLWATCH_LOOKBACK", "90m")
     assert main(["query", "--now", "2026-11-29T09:00:00Z"]) == 0
-    query = capsys.readouterr().out
-    assert query.startswith("// pullwatch")
-    assert "let since = datetime(2026-11-29T07:30:00.000000Z);" in query
-    assert "ContainerAppSystemLogs_CL" not in query
-    [result] = kusto.check([query])
-    assert result["ok"], result["diagnostics"]
+    system_logs, activity_log = capsys.readouterr().out.split("\n\n")
+    for query in (system_logs, activity_log):
+        assert query.startswith("// pullwatch")
+        assert "let since = datetime(2026-11-29T07:30:00.000000Z);" in query
+    assert "ContainerAppSystemLogs_CL" not in system_logs
+    assert "AzureActivity" in activity_log and "MICROSOFT.APP/JOBS/WRITE" in activity_log
+    for result in kusto.check([system_logs, activity_log]):
+        assert result["ok"], result["diagnostics"]
+    monkeypatch.setenv("PULLWATCH_ACTIVITY_LOG", "off")
+    assert main(["query", "--now", "2026-11-29T09:00:00Z"]) == 0
+    assert "AzureActivity" not in capsys.readouterr().out
 
 
 def test_query_table_option_and_watermark(capsys: pytest.CaptureFixture[str]) -> None:
