@@ -6,13 +6,15 @@ This is the only notifier module that talks to the network. The rules (like Aler
 - 2xx: the notifier's ``accept`` rule decides (Slack wants the body ``ok``, Teams no error in
   a 200's body); a rejected 2xx is a permanent failure.
 - 429: wait for ``Retry-After`` (seconds or an HTTP date), capped by ``max_retry_after``.
-- 5xx, timeouts, connection errors: exponential backoff with jitter.
+- 5xx, 408, timeouts, connection errors: exponential backoff with jitter (never sooner than a
+  ``Retry-After``).
 - 307/308 to an ``https`` location: the same body is posted there, once (a second redirect, one
   to plain http or another scheme, and 301/302/303 are refused); the location is a secret, like
   the webhook URL, and is never shown.
 - TLS failures (an untrusted or mismatched certificate): "TLS (certificate problem)", not
   retried within the post (it will not change in seconds) but retryable next tick.
-- anything else (other 3xx, other 4xx): permanent, with the service's own error text.
+- anything else (other 3xx, other 4xx): permanent, with the service's own error text (the
+  ledger backs off and dead-letters it after a few refusals).
 
 Each attempt has one total time, connect and read together (``connect_timeout +
 read_timeout``, cut to what is left of the budget): a watchdog shuts the request's socket when
@@ -245,7 +247,7 @@ class Delivery:
                     )
                     if wait < 0:  # no usable Retry-After: back off as for a 5xx
                         wait = policy.backoff(attempt)
-                elif status >= 500:  # a 503 may say when to come back; never sooner than backoff
+                elif status >= 500 or status == 408:  # a 503 may say when to come back
                     asked = min(
                         _retry_after(reply.retry_after, self._now_utc), policy.max_retry_after
                     )

@@ -218,3 +218,14 @@ def test_the_deadline_cuts_a_trickling_answer_short(chat: ChatServer) -> None:
     with pytest.raises(DeliveryError):
         teams(chat, Delivery(policy)).send(PAYLOAD, deadline=time.monotonic() + 1.0)
     assert time.monotonic() - started < 1.5
+
+
+# --- 408 is not a refusal ------------------------------------------------------------------------
+
+
+def test_a_408_is_retried_like_a_5xx_not_refused(chat: ChatServer) -> None:
+    chat.set(PATH, Answer(408, "request timeout"))
+    delivery = Delivery(RetryPolicy(base_backoff=0.0, max_attempts=3, budget=4.0))
+    error = refusal(teams(chat, delivery))
+    assert error.retryable is True and error.status == 408
+    assert len(chat.bodies(PATH)) == 3
