@@ -13,7 +13,8 @@ for another run's lock or lease, 60 s) in that child only, so that a test can se
 run as root.
 
 Protocol, JSON lines. In (stdin): ``{"id", "argv", "env", "cwd", "stdout", "stderr",
-"lock_wait", "user"}``. Out (stdout): ``{"ready": true}`` once imported; ``{"id", "pid"}`` when forked;
+"lock_wait", "user"}`` to start a run, ``{"kill": pid}`` to SIGKILL one that has not ended (this
+process reaps its children, so only it knows for sure that a pid is still its child). Out (stdout): ``{"ready": true}`` once imported; ``{"id", "pid"}`` when forked;
 ``{"pid", "status"}`` when a child has ended (``os.waitstatus_to_exitcode``: -9 for SIGKILL).
 The parent ends when its stdin closes; children still running are left to finish.
 """
@@ -118,6 +119,10 @@ def serve() -> None:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 command = json.loads(line)
+                if "kill" in command:
+                    if command["kill"] in children:  # not reaped: still our child
+                        os.kill(command["kill"], signal.SIGKILL)
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     _child(command)

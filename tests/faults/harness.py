@@ -12,7 +12,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -66,13 +65,10 @@ class Run:
     def done(self) -> bool:
         return self._forker._status(self.pid) is not None
 
-    def kill(self) -> bool:
-        """SIGKILL the run if it is still running; True when the signal was sent."""
-        with self._forker._lock:
-            if self.pid in self._forker._statuses:
-                return False
-            os.kill(self.pid, signal.SIGKILL)  # not reaped yet: the pid is still ours
-            return True
+    def kill(self) -> None:
+        """SIGKILL the run unless it has ended (the forking parent does it: it reaps its
+        children, so a pid it kills is always still one of them)."""
+        self._forker._send({"kill": self.pid})
 
     def wait(self, timeout: float = 60.0) -> Result:
         code = self._forker._wait(self.pid, timeout)
@@ -94,6 +90,7 @@ class Forker:
         self.workdir = workdir
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._pids: dict[int, int] = {}  # command id -> pid
         self._statuses: dict[int, int] = {}  # pid -> exit code
@@ -147,12 +144,16 @@ class Forker:
         }
         started = time.monotonic()
         with self._changed:
-            self._stdin.write((json.dumps(command) + "\n").encode())
-            self._stdin.flush()
+            self._send(command)
             if not self._changed.wait_for(lambda: number in self._pids, timeout=10):
                 raise RuntimeError("the forking parent did not fork")
             pid = self._pids.pop(number)
         return Run(pid, started, out, err, self)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        with self._writing:
+            self._stdin.write((json.dumps(message) + "\n").encode())
+            self._stdin.flush()
 
     def run(self, argv: list[str], env: dict[str, str], **options: Any) -> Result:
         return self.start(argv, env, **options).wait()
