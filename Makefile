@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 AZCLI_VENV := .venv-azcli
 AZURE_CLI_VERSION := 2.91.0
 
-.PHONY: demo test lint typecheck unit install tools checkov-env azcli-env bench bench-export clean
+.PHONY: demo test lint typecheck unit install tools checkov-env azcli-env bench bench-export bench-faults clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench: $(BIN)/.installed
 
 bench-export: $(BIN)/.installed
 	$(BIN)/python benchmarks/export_bench.py
+
+# Delivery under faults (concurrent runs, crashes, slow channels, a 1,000-revision storm) with
+# Azurite and local webhook servers: the README's "Delivery guarantees" figures.
+bench-faults: $(BIN)/.installed tools/node_modules/.installed
+	$(BIN)/python benchmarks/faults_bench.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(AZCLI_VENV) tools/node_modules .pytest_cache .mypy_cache .ruff_cache .pullwatch

@@ -3,15 +3,28 @@
 This is the only notifier module that talks to the network. The rules (like Alertmanager's
 ``notify`` helpers) live here once:
 
-- 2xx: the notifier's ``accept`` rule decides (Slack wants the body ``ok``); a rejected 2xx is a
-  permanent failure.
+- 2xx: the notifier's ``accept`` rule decides (Slack wants the body ``ok``, Teams no error in
+  a 200's body); a rejected 2xx is a permanent failure.
 - 429: wait for ``Retry-After`` (seconds or an HTTP date), capped by ``max_retry_after``.
-- 5xx, timeouts, connection errors: exponential backoff with jitter.
-- anything else (3xx, other 4xx): permanent, with the service's own error text.
+- 5xx, 408, timeouts, connection errors: exponential backoff with jitter (never sooner than a
+  ``Retry-After``).
+- 307/308 to an ``https`` location: the same body is posted there, once (a second redirect, one
+  to plain http or another scheme, and 301/302/303 are refused); the location is a secret, like
+  the webhook URL, and is never shown.
+- TLS failures (an untrusted or mismatched certificate): "TLS (certificate problem)", not
+  retried within the post (it will not change in seconds) but retryable next tick.
+- anything else (other 3xx, other 4xx): permanent, with the service's own error text (the
+  ledger backs off and dead-letters it after a few refusals).
+
+Each attempt has one total time, connect and read together (``connect_timeout +
+read_timeout``, cut to what is left of the budget): a watchdog shuts the request's socket when
+it runs out, so a server that trickles its answer a byte at a time cannot hold a post by
+resetting a per-read timeout. A timeout after the body was sent means "maybe delivered": the
+post is tried once more at most, so a channel receives a body at most twice per post.
 
 Retries stop after ``max_attempts`` or when the next wait would overrun ``budget`` (the total
-seconds of one ``post``, waits included); each attempt's timeouts are also cut to what is left
-of the budget. Giving up raises ``DeliveryError(retryable=True)`` so the ledger keeps the alert.
+seconds of one ``post``, waits included). Giving up raises ``DeliveryError(retryable=True)`` so
+the ledger keeps the alert.
 
 A webhook URL's path and query never appear in an error, a log record or an exception chain:
 ``requests`` exceptions embed the URL, so they are never shown or chained, and urllib3's DEBUG
@@ -20,20 +33,27 @@ request log gets a filter that blanks request targets.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 
 from notifiers.endpoint import WebhookURL
-from notifiers.errors import DeliveryError
+from notifiers.errors import DeliveryError, WebhookURLError
 from notifiers.text import one_line, truncate
 
 log = logging.getLogger(__name__)
@@ -75,6 +95,7 @@ class Reply:
     status: int
     body: str
     retry_after: str | None = None
+    location: str | None = None  # a redirect's target: a secret, never shown
 
 
 AcceptRule = Callable[[Reply], "str | None"]
@@ -92,7 +113,9 @@ def encode_json(payload: Mapping[str, Any]) -> bytes:
 
 
 class _RedactRequestTargets(logging.Filter):
-    """urllib3 logs each request's path and query at DEBUG; for a webhook those are the secret."""
+    """urllib3 logs each request's path and query at DEBUG, and the whole URL with a traceback
+    when a server's headers do not parse: for a webhook those are the secret. Targets and URLs
+    are blanked and the traceback dropped (the delivery's own error line says what failed)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -100,14 +123,19 @@ class _RedactRequestTargets(logging.Filter):
                 "/…" if isinstance(arg, str) and (arg.startswith("/") or "://" in arg) else arg
                 for arg in record.args
             )
+        record.exc_info, record.exc_text = None, None
         return True
 
 
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection")
+
+
 def _guard_urllib3_logs() -> None:
-    """Install the redacting filter on urllib3's request logger (once; it is process-wide)."""
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactRequestTargets) for f in logger.filters):
-        logger.addFilter(_RedactRequestTargets())
+    """Install the redacting filter on urllib3's loggers (once; they are process-wide)."""
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactRequestTargets) for f in logger.filters):
+            logger.addFilter(_RedactRequestTargets())
 
 
 class Delivery:
@@ -124,6 +152,8 @@ class Delivery:
         _guard_urllib3_logs()
         self.policy = policy
         self._session = session if session is not None else requests.Session()
+        for prefix in ("https://", "http://"):  # every request under a watchdog (see _Watchdog)
+            self._session.mount(prefix, _WatchedAdapter())
         self._sleep = sleep
         self._clock = clock
 
@@ -150,14 +180,32 @@ class Delivery:
         end = self._clock() + policy.budget
         deadline = end if deadline is None else min(end, deadline)
         where = f"{service} channel {channel} ({url.redacted})"
+        known: tuple[WebhookURL, ...] = (url,)  # a redirect adds one; all scrubbed from texts
         attempt = 0
+        redirected = False
+        maybe_delivered = 0  # attempts that timed out after the body was sent
         while True:
             attempt += 1
             left = deadline - self._clock()
             try:
                 reply = self._attempt(url, body, left, deadline)
             except _AttemptFailedError as failure:
+                if failure.tls:
+                    raise DeliveryError(
+                        f"{where}: {failure.reason}; not retried this tick",
+                        retryable=True,
+                        channel=channel,
+                    ) from None
                 status, problem, wait = None, failure.reason, policy.backoff(attempt)
+                if maybe_delivered:  # the one retry after a "maybe delivered" is used up
+                    raise DeliveryError(
+                        f"{where}: gave up after {attempt} attempt(s) (a timeout after the "
+                        f"body was sent may have delivered it; not sent again this tick); "
+                        f"last: {problem}",
+                        retryable=True,
+                        channel=channel,
+                    ) from None
+                maybe_delivered += failure.maybe_delivered
             else:
                 status = reply.status
                 if 200 <= status < 300:
@@ -167,19 +215,39 @@ class Delivery:
                             log.info("%s: delivered on attempt %d", where, attempt)
                         return reply
                     raise DeliveryError(
-                        f"{where}: HTTP {status} was not a success: {reason}",
+                        f"{where}: HTTP {status} was not a success: "
+                        f"{_scrub(reason, known, secrets)}",
                         retryable=False,
                         status=status,
                         channel=channel,
                     )
-                problem = _describe(reply, url, secrets)
+                if 300 <= status < 400:
+                    target, why = _redirect_target(url, reply, redirected)
+                    if target is None:
+                        raise DeliveryError(
+                            f"{where}: rejected, not retried: HTTP {status} redirect not "
+                            f"followed ({why})",
+                            retryable=False,
+                            status=status,
+                            channel=channel,
+                        )
+                    log.info(
+                        "%s: HTTP %d: posting once to the new location (%s)",
+                        where,
+                        status,
+                        target.redacted,
+                    )
+                    url, redirected, known = target, True, (*known, target)
+                    attempt -= 1  # a redirect is not a failed attempt
+                    continue
+                problem = _describe(reply, known, secrets)
                 if status == 429:
                     wait = min(
                         _retry_after(reply.retry_after, self._now_utc), policy.max_retry_after
                     )
                     if wait < 0:  # no usable Retry-After: back off as for a 5xx
                         wait = policy.backoff(attempt)
-                elif status >= 500:  # a 503 may say when to come back; never sooner than backoff
+                elif status >= 500 or status == 408:  # a 503 may say when to come back
                     asked = min(
                         _retry_after(reply.retry_after, self._now_utc), policy.max_retry_after
                     )
@@ -188,6 +256,14 @@ class Delivery:
                     raise DeliveryError(
                         f"{where}: rejected, not retried: {problem}",
                         retryable=False,
+                        status=status,
+                        channel=channel,
+                    )
+                if maybe_delivered:  # an answer after a maybe-delivered attempt: stop here too
+                    raise DeliveryError(
+                        f"{where}: gave up after {attempt} attempt(s) (an earlier timeout may "
+                        f"have delivered it); last: {problem}",
+                        retryable=True,
                         status=status,
                         channel=channel,
                     )
@@ -206,46 +282,63 @@ class Delivery:
             self._sleep(wait)
 
     def _attempt(self, url: WebhookURL, body: bytes, left: float, deadline: float) -> Reply:
-        """One POST; the reply, or ``_AttemptFailedError`` for a timeout or connection error."""
+        """One POST within one total time (connect and read together); the reply, or
+        ``_AttemptFailedError`` for a timeout, a TLS or a connection error."""
         policy = self.policy
         timeout = (
             max(0.001, min(policy.connect_timeout, left)),
             max(0.001, min(policy.read_timeout, left)),
         )
+        total = max(0.001, min(policy.connect_timeout + policy.read_timeout, left))
+        watchdog = _Watchdog(total)
+        failure = ""
+        tls = maybe = False
         try:
-            response = self._session.post(
-                url.secret(),
-                data=body,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": USER_AGENT,
-                },
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            try:
-                raw = bytearray()
-                for chunk in response.iter_content(chunk_size=4096):
-                    raw += chunk
-                    if len(raw) >= MAX_REPLY_BYTES or self._clock() > deadline:
-                        break
-            finally:
-                response.close()
-        except requests.Timeout:
-            failure = "timed out"
-        except requests.ConnectionError:
-            failure = "connection failed"
+            with watchdog:
+                response = self._session.post(
+                    url.secret(),
+                    data=body,
+                    headers={
+                        "Content-Type": "application/json; charset=utf-8",
+                        "User-Agent": USER_AGENT,
+                    },
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    raw = bytearray()
+                    for chunk in response.iter_content(chunk_size=4096):
+                        raw += chunk
+                        if len(raw) >= MAX_REPLY_BYTES or self._clock() > deadline:
+                            break
+                finally:
+                    response.close()
         except requests.RequestException as exc:  # never show str(exc): it holds the URL
-            failure = f"request failed ({type(exc).__name__})"
+            if watchdog.fired:
+                failure = f"timed out (no whole answer within {total:.1f} s)"
+            elif isinstance(exc, requests.exceptions.SSLError):
+                failure, tls = f"TLS (certificate problem): {_tls_reason(exc)}", True
+            elif isinstance(exc, requests.Timeout):
+                failure = "timed out"
+            elif isinstance(exc, requests.ConnectionError):
+                failure = "connection failed"
+            else:
+                failure = f"request failed ({type(exc).__name__})"
+            # A read timeout (or the watchdog, once connected) came after the body was sent.
+            sent = watchdog.connected and not isinstance(exc, requests.ConnectTimeout)
+            maybe = sent and (watchdog.fired or isinstance(exc, requests.ReadTimeout))
         else:
-            failure = ""
+            if watchdog.fired:  # a cut-off answer can parse as a whole one: never trust it
+                failure = f"timed out (no whole answer within {total:.1f} s)"
+                maybe = watchdog.connected
         if failure:  # raised outside the except block: no __context__ pointing at the URL
-            raise _AttemptFailedError(failure)
+            raise _AttemptFailedError(failure, tls=tls, maybe_delivered=maybe)
         return Reply(
             status=response.status_code,
             body=bytes(raw[:MAX_REPLY_BYTES]).decode("utf-8", errors="replace"),
             retry_after=response.headers.get("Retry-After"),
+            location=response.headers.get("Location"),
         )
 
     def _now_utc(self) -> float:
@@ -254,11 +347,157 @@ class Delivery:
 
 
 class _AttemptFailedError(Exception):
-    """An attempt got no HTTP answer (timeout, refused, reset). Internal; never escapes ``post``."""
+    """An attempt got no HTTP answer (timeout, refused, reset, TLS). Internal; never escapes
+    ``post``. ``maybe_delivered``: it timed out after the body was sent."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, tls: bool = False, maybe_delivered: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.tls = tls
+        self.maybe_delivered = maybe_delivered
+
+
+# --- one total time per request ----------------------------------------------------------------
+
+_current = threading.local()  # the watchdog of the request this thread is making
+
+
+class _Watchdog:
+    """Ends one request when its total time is up by shutting its socket down.
+
+    ``requests`` timeouts apply to each socket operation: a server that sends its headers a
+    byte at a time restarts the read timeout with every byte. The watchdog is a timer; the
+    connections made through ``_WatchedAdapter`` hand it their socket (``watch``) in the thread
+    that makes the request, and when the timer fires the socket is shut down, so the blocked
+    read ends at once (an error, reported as a timeout because ``fired`` is set)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self.connected = False  # a socket was handed in: the body may have gone out
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _current.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _current.watchdog = None
+        with self._lock:
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self.connected = True
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    """Shut the socket down (the plain socket call, also for a TLS socket: no TLS close-notify
+    from another thread); the reading thread then sees the connection end."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watchdog = getattr(_current, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)  # a kept-alive connection, reused: connect() is not called again
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """``requests``' adapter whose connections hand their sockets to the request's watchdog
+    (urllib3's ``PoolManager.pool_classes_by_scheme`` is there to be overridden)."""
+
+    _POOLS: ClassVar[dict[str, type[urllib3.connectionpool.HTTPConnectionPool]]] = {
+        "http": _WatchedHTTPPool,
+        "https": _WatchedHTTPSPool,
+    }
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
+            manager.pool_classes_by_scheme = self._POOLS
+        return manager
+
+
+# --- redirects and TLS -------------------------------------------------------------------------
+
+_REDIRECTS = frozenset({307, 308})  # the only ones that keep the method and the body
+
+
+def _redirect_target(
+    url: WebhookURL, reply: Reply, redirected: bool
+) -> tuple[WebhookURL | None, str]:
+    """Where a 307/308 sends the post (an https URL, once), or None and why not."""
+    if reply.status not in _REDIRECTS:
+        return None, "only 307 and 308 keep the message; update the webhook URL"
+    if redirected:
+        return None, "a second redirect; only one is followed"
+    if not reply.location or not reply.location.strip():
+        return None, "no Location"
+    target = urljoin(url.secret(), reply.location.strip())
+    if urlsplit(target).scheme != "https":
+        return None, "the new location is not https"
+    try:
+        return WebhookURL(target), ""
+    except WebhookURLError:
+        return None, "the new location is not a valid https URL"
+
+
+_CERT_REASON = re.compile(r"certificate verify failed: ([A-Za-z0-9 ,'-]{1,80})")
+
+
+def _tls_reason(error: Exception) -> str:
+    """``self-signed certificate``: the verification failure OpenSSL names, never the URL."""
+    match = _CERT_REASON.search(str(error))
+    return match.group(1).strip() if match else "the TLS handshake failed"
 
 
 def _retry_after(value: str | None, now: Callable[[], float]) -> float:
@@ -279,7 +518,9 @@ def _retry_after(value: str | None, now: Callable[[], float]) -> float:
     return max(0.0, when.timestamp() - now())
 
 
-def _describe(reply: Reply, url: WebhookURL, secrets: tuple[str, ...] = ()) -> str:
+def _describe(
+    reply: Reply, urls: WebhookURL | tuple[WebhookURL, ...], secrets: tuple[str, ...] = ()
+) -> str:
     """``HTTP 410 channel_is_archived``: the status and the service's error text, sanitised."""
     text = reply.body
     try:
@@ -293,11 +534,19 @@ def _describe(reply: Reply, url: WebhookURL, secrets: tuple[str, ...] = ()) -> s
             text = ": ".join(parts) or text
         elif isinstance(error, str):
             text = error
-    text = scrub_secret(text, url)
+    text = truncate(one_line(_scrub(text, urls, secrets)), MAX_ERROR_TEXT)
+    return f"HTTP {reply.status} {text}".rstrip()
+
+
+def _scrub(
+    text: str, urls: WebhookURL | tuple[WebhookURL, ...], secrets: tuple[str, ...] = ()
+) -> str:
+    """``text`` without any part of these URLs or the other secrets."""
+    for url in (urls,) if isinstance(urls, WebhookURL) else urls:
+        text = scrub_secret(text, url)
     for secret in secrets:
         text = text.replace(secret, "…")
-    text = truncate(one_line(text), MAX_ERROR_TEXT)
-    return f"HTTP {reply.status} {text}".rstrip()
+    return text
 
 
 def scrub_secret(text: str, url: WebhookURL) -> str:

@@ -24,8 +24,9 @@ class RoutingKeyError(NotifierError, ValueError):
 class DeliveryError(NotifierError):
     """A chat service did not accept a message.
 
-    ``retryable`` is True for 429, 5xx, timeouts and connection errors (the ledger keeps the
-    alert for the next tick); False for other 4xx and for 2xx answers with a wrong body.
+    ``retryable`` is True for 408, 429, 5xx, timeouts, TLS and connection errors (the ledger
+    keeps the alert for the next tick); False for other 4xx, redirects that are not followed and
+    2xx answers with a wrong body.
     """
 
     def __init__(

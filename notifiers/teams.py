@@ -1,7 +1,9 @@
 """Microsoft Teams: an Adaptive Card posted to a Workflows (Power Automate) webhook.
 
 The card travels in the ``{"type": "message", "attachments": [...]}`` envelope the Workflows
-trigger expects; the workflow answers ``202 Accepted`` with an empty body. Untrusted text is
+trigger expects; the workflow answers ``202 Accepted`` with an empty body. Another 2xx counts only
+when its body holds no error (``accept_teams``): a flow's own Response step, or the retired
+connectors, answer 200 with an error text when the message was not posted. Untrusted text is
 kept from adding markup: TextBlock and Fact text is markdown-escaped, and commands and the sample
 log line go into ``RichTextBlock``/``TextRun`` elements, which never parse markdown (so a command
 such as ``--assignee <principal-id>`` is shown, and copied, exactly). A message is limited to about
@@ -13,6 +15,8 @@ it lists, so only those count as delivered when it is accepted.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +39,7 @@ from notifiers.base import (
     more_note,
     page_note,
 )
-from notifiers.delivery import WebhookChannel, encode_json
+from notifiers.delivery import Reply, WebhookChannel, encode_json
 from notifiers.text import format_time, head, one_line, plain_text, safe_url, teams_text
 
 CARD_VERSION = "1.5"
@@ -69,10 +73,37 @@ _ROOMS = (
 )
 
 
+def accept_teams(reply: Reply) -> str | None:
+    """Teams' success rule: 202 (the Workflows trigger took it); another 2xx only when its body
+    is empty, ``1`` (the retired connectors' success), or JSON without an ``error``."""
+    text = reply.body.strip()
+    if reply.status == 202 or text in ("", "1"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if "error" not in data:
+            return None
+        error = data["error"]
+        if isinstance(error, dict):
+            text = ": ".join(str(error[k]) for k in ("code", "message") if error.get(k)) or text
+        elif isinstance(error, str):
+            text = error
+    elif data is not None or not _ERROR_WORDS.search(text):
+        return None  # a JSON value or plain text that does not report an error
+    return f"Teams answered {reply.status} with an error: {plain_text(text, 120)!r}"
+
+
+_ERROR_WORDS = re.compile(r"\b(error|fail(ed|ure)?|invalid|denied|forbidden)\b", re.IGNORECASE)
+
+
 class TeamsNotifier(WebhookChannel):
     """Posts Adaptive Cards to one Teams channel's Workflows webhook."""
 
     service = "teams"
+    accept = staticmethod(accept_teams)
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return render_card(alert)

@@ -16,6 +16,7 @@ from notifiers.base import CHANNEL_NAME_RULE, check_channel
 from pullwatch.durations import format_duration, parse_duration
 from pullwatch.errors import LedgerError
 from pullwatch.ledger import (
+    DeliveryState,
     EntryState,
     ImageState,
     Ledger,
@@ -276,10 +277,26 @@ def render_ledger(ledger: Ledger, now: datetime, quiet_period: timedelta | None 
     queued = pending(ledger)
     lines.append(f"undelivered notifications: {len(queued)}")
     for notification in queued:
+        backing_off = [
+            f"{d.channel} not before {_time(d.not_before)}"
+            for d in notification.deliveries
+            if d.pending and d.not_before is not None and d.not_before > now
+        ]
         lines.append(
             f"  {notification.id}  {notification.alert.kind.value}  {notification.key}  "
             f"pending on {', '.join(notification.channels)}  since {_time(notification.created)}"
+            + (f"  (backing off: {'; '.join(backing_off)})" if backing_off else "")
         )
+    lines.append(f"dead letters: {len(ledger.dead_letters)}")
+    for notification in ledger.dead_letters:
+        for delivery in notification.deliveries:
+            if delivery.state is not DeliveryState.DEAD:
+                continue
+            lines.append(
+                f"  {notification.id}  {notification.alert.kind.value}  {notification.key}  "
+                f"on {delivery.channel}: given up {_time(delivery.done_at)} after "
+                f"{delivery.attempts} attempt(s); last error: {delivery.last_error or '-'}"
+            )
     return "\n".join(_printable(line) for line in lines) + "\n"
 
 

@@ -28,15 +28,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 class SdkWarningsToDebug(logging.Filter):
-    """Azure SDK warnings (the credential chain's essay, retry notices) are DEBUG detail in a
-    terminal: shown with ``-v`` only; pullwatch's own error line says what went wrong."""
+    """Azure SDK and urllib3 warnings (the credential chain's essay, retry notices, headers that
+    did not parse) are DEBUG detail in a terminal: shown with ``-v`` only; pullwatch's own error
+    line says what went wrong."""
 
     def __init__(self, *, shown: bool) -> None:
         super().__init__()
         self.shown = shown
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("azure.") and record.levelno < logging.ERROR:
+        if record.name.startswith(("azure.", "urllib3.")) and record.levelno < logging.ERROR:
             record.levelno, record.levelname = logging.DEBUG, "DEBUG"
             return self.shown
         return True

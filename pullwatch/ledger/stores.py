@@ -50,7 +50,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOCK_WAIT = 60.0  # seconds a run waits for another run's lock or lease before giving up
+# Seconds a run waits for another run's lock or lease before giving up (read when a store is
+# made: the fault tests shorten it in their child processes to see runs give up).
+LOCK_WAIT = 60.0
 LEASE_SECONDS = 15  # blob lease duration (15-60 s); renewed every third of it
 _POLL = 0.25
 
@@ -121,10 +123,10 @@ def _age(since: str | None) -> str:
 class FileStore:
     """The ledger as a local JSON file (the CLI's and ``make demo``'s default)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, wait: float = LOCK_WAIT) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, wait: float | None = None) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
-        self.wait = wait
+        self.wait = LOCK_WAIT if wait is None else wait
         self._lock_fd: int | None = None
 
     def describe(self) -> str:
@@ -220,7 +222,7 @@ class FileStore:
                     if time.monotonic() >= deadline:
                         raise LedgerBusy(
                             f"ledger file {self.path} is in use by another run "
-                            f"({self._holder()}); gave up after waiting {self.wait:.0f} s"
+                            f"({self._holder()}); gave up after waiting {self.wait:g} s"
                         ) from None
                     time.sleep(_POLL)
             with contextlib.suppress(OSError):  # who holds it, for a waiting run's message
@@ -304,7 +306,7 @@ class BlobStore:
         container_client: ContainerClient,
         blob: str,
         *,
-        wait: float = LOCK_WAIT,
+        wait: float | None = None,
         lease_seconds: int = LEASE_SECONDS,
     ) -> None:
         if not 15 <= lease_seconds <= 60:
@@ -313,7 +315,7 @@ class BlobStore:
         self._blob = container_client.get_blob_client(blob)
         self.container = str(container_client.container_name)
         self.blob = blob
-        self.wait = wait
+        self.wait = LOCK_WAIT if wait is None else wait
         self.lease_seconds = lease_seconds
         self._lease: BlobLeaseClient | None = None
         self._metadata: dict[str, str] = {}
@@ -505,7 +507,7 @@ class BlobStore:
                     raise LedgerBusy(
                         f"ledger {self.describe()} is in use by another run "
                         f"(holding it {self._holder_age()}); gave up after waiting "
-                        f"{self.wait:.0f} s"
+                        f"{self.wait:g} s"
                     ) from None
                 time.sleep(_POLL)
                 continue

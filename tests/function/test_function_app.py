@@ -17,15 +17,14 @@ import pytest
 from azure.functions.timer import TimerRequest
 from pytest_httpserver import HTTPServer
 
-import function_app
 from pullwatch.fetch.filesource import FileSource
 from pullwatch.ledger import Ledger
 from pullwatch.settings import SETTING_SPECS, ncrontab_problem
 from pullwatch.tick import runtime
+from tests.function.indexed import FUNCTIONS as _FUNCTIONS  # one call per process allowed
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "containerapp-system-logs-cl.json"
-_FUNCTIONS = function_app.app.get_functions()  # the library allows one call per process
 
 
 def _binding() -> dict[str, Any]:

@@ -209,7 +209,7 @@ def test_a_second_run_waits_a_bounded_time_then_names_the_ledger_and_the_holder(
         holder.wait(timeout=10)
     assert re.search(
         rf"ledger file {re.escape(str(path))} is in use by another run \(pid {holder.pid}, "
-        r"holding it for \d+ s\); gave up after waiting 1 s",
+        r"holding it for \d+ s\); gave up after waiting 0.6 s",
         str(busy.value),
     )
     with FileStore(path, wait=5).locked():  # the killed holder's lock went with it
