@@ -270,6 +270,23 @@ class TestFamilies:
     @pytest.mark.parametrize(
         "message",
         [
+            "Error response from daemon: Get https://registry-1.docker.io/v2/: Forbidden",
+            'Error response from daemon: Head "https://r.example.org/v2/a/manifests/1": Forbidden.',
+        ],
+    )
+    def test_forbidden_without_a_number_is_a_403(self, message: str) -> None:
+        diagnosis = classify(message)
+        assert (diagnosis.cause, diagnosis.rule) == (Cause.REGISTRY_FIREWALL, "forbidden")
+        assert (diagnosis.confidence, diagnosis.http_status) == (Confidence.MEDIUM, None)
+
+    def test_forbidden_with_its_number_or_inside_a_phrase_is_not_bare(self) -> None:
+        assert classify("x: 403 Forbidden").rule == "http-status:403"
+        assert classify("Head https://r/v2/a: denied: access forbidden").rule == "access-denied"
+        assert classify("a forbidden word in passing").rule != "forbidden"
+
+    @pytest.mark.parametrize(
+        "message",
+        [
             "Error: short-name resolution enforced but cannot prompt without a TTY",
             "short name mode is enforcing, but image name a/b:1 returns ambiguous list",
             "no registries configured while trying to pull an unqualified image",
