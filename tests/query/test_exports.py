@@ -256,6 +256,9 @@ def test_summarized_rows_from_pullwatch_query_say_to_export_raw_rows(tmp_path: P
     listed = [dict(zip(names, document["tables"][0]["rows"][0], strict=True))]
     with pytest.raises(ExportError, match="summarized rows"):
         groups(write(tmp_path, "summary-list.json", json.dumps(listed)))
+    lines = "".join(json.dumps(row) + "\n" for row in listed * 2)  # e.g. through `jq -c '.[]'`
+    with pytest.raises(ExportError, match="summarized rows"):
+        open_export(write(tmp_path, "summary.jsonl", lines))
 
 
 def test_wrong_column_names_name_the_missing_and_the_found(tmp_path: Path) -> None:
