@@ -15,10 +15,16 @@ Target: classify time / baseline time at most 3.
 
 Accuracy (``--accuracy``): cause and image on ``tests/classifiers/data/corpus.json``, the real
 messages collected from public threads and docs, per set (development, held-out).
+Rule families (``--families``): every rule of ``classifiers.rules.RULES`` in precedence order,
+its tier and cause, and how many messages it decides: collected ones per set and the seed guide's
+(the measure ``tests/classifiers/test_corpus.py`` holds each rule to: two messages, or a
+documented format, which is printed).
+
 ``--classifiers-from DIR`` measures another ``classifiers`` package (e.g. an older commit's,
 extracted with ``git archive <commit> classifiers | tar -x -C DIR``).
 
-Run: ``make bench`` or ``.venv/bin/python benchmarks/classify_bench.py [--size N] [--accuracy]``.
+Run: ``make bench`` or ``.venv/bin/python benchmarks/classify_bench.py [--size N] [--accuracy]
+[--families]``.
 """
 
 from __future__ import annotations
@@ -277,15 +283,71 @@ def accuracy() -> None:
         )
 
 
+def families() -> None:
+    """Each rule, in precedence order, with the messages it decides (collected and seed guide)."""
+    from classifiers import classify
+    from classifiers.rules import RULES
+
+    sys.path.insert(1, str(ROOT))  # the seed guide's messages live with the tests
+    from tests.classifiers.seed_cases import SEED_CASES
+
+    rows = json.loads(CORPUS_FILE.read_text(encoding="utf-8"))
+    sources = {
+        "development": [row["message"] for row in rows if row["set"] == "development"],
+        "held-out": [row["message"] for row in rows if row["set"] == "held-out"],
+        "seed guide": [message for _, message, _, _ in SEED_CASES],
+    }
+    decided: dict[str, Counter[str]] = {name: Counter() for name in sources}
+    codes: dict[str, Counter[str]] = {}
+    for name, messages in sources.items():
+        for message in messages:
+            family, _, detail = classify(message).rule.partition(":")
+            decided[name][family] += 1
+            if detail:
+                codes.setdefault(family, Counter())[detail] += 1
+    print(
+        f"{'rule':22s} {'tier':13s} {'cause':24s} {'dev':>4s} {'held':>4s} {'seed':>4s} "
+        f"{'total':>5s}  documented format / detail"
+    )
+    for rule in RULES:
+        counts = [decided[name][rule.name] for name in sources]
+        from_code = rule.check.value in ("http-status", "registry-code")
+        cause = "(from the code)" if from_code else rule.cause.value
+        detail = ", ".join(f"{k} {n}" for k, n in sorted(codes.get(rule.name, Counter()).items()))
+        note = "; ".join(part for part in (rule.documented, detail) if part)
+        print(
+            f"{rule.name:22s} {rule.tier.name.lower():13s} {cause:24s} "
+            + " ".join(f"{n:4d}" for n in counts)
+            + f" {sum(counts):5d}  {note}"
+        )
+    others = sorted({r for c in decided.values() for r in c} - {rule.name for rule in RULES})
+    for other in others:  # not rules of the table: the Reason column, nothing found
+        counts = [decided[name][other] for name in sources]
+        print(
+            f"{other:22s} {'-':13s} {'-':24s} "
+            + " ".join(f"{n:4d}" for n in counts)
+            + f" {sum(counts):5d}"
+        )
+    print(
+        f"{len(RULES)} rules; messages: "
+        + ", ".join(f"{name} {len(messages)}" for name, messages in sources.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--accuracy", action="store_true", help="accuracy on the corpus instead")
+    parser.add_argument(
+        "--families", action="store_true", help="each rule and the messages it decides instead"
+    )
     parser.add_argument("--classifiers-from", type=Path, help="a directory holding classifiers/")
     args = parser.parse_args()
     sys.path.insert(0, str(args.classifiers_from or ROOT))
-    if args.accuracy:
+    if args.families:
+        families()
+    elif args.accuracy:
         accuracy()
     else:
         run(args.size, args.repeats)

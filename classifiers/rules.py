@@ -455,6 +455,14 @@ RULES: tuple[Rule, ...] = (
         Check.LAYER_START,
     ),
     _R(
+        "forbidden",
+        Cause.REGISTRY_FIREWALL,
+        _F,
+        ("forbidden",),
+        "dockerd's 'Get <url>: Forbidden' is a 403 without its number: read it as a 403",
+        Check.LAYER_START,
+    ),
+    _R(
         "noun-not-found",
         Cause.IMAGE_NOT_FOUND,
         _F,

@@ -61,6 +61,23 @@ class TestPrecedence:
         assert "401 Unauthorized" in message
         assert classify(message).cause is Cause.IMAGE_NOT_FOUND
 
+    def test_first_attempt_decides_over_a_rule_listed_before_its_evidence(self) -> None:
+        # Read as one text, the anonymous retry's "pull access denied" (listed before "not
+        # found" in RULES) would win; the attempt made with the credentials decides instead.
+        image = "a.azurecr.io/x:1"
+        message = (
+            f'Failed to pull image "{image}": [rpc error: code = NotFound desc = failed to pull '
+            f'and unpack image "{image}": failed to resolve reference "{image}": {image}: not '
+            "found, rpc error: code = Unknown desc = failed to pull and unpack image "
+            f'"{image}": failed to resolve reference "{image}": pull access denied, repository '
+            "does not exist or may require authorization: server message: insufficient_scope: "
+            "authorization failed]"
+        )
+        assert classify(message).cause is Cause.IMAGE_NOT_FOUND
+        assert classify(message.split("[", 1)[1].split(", ", 1)[1]).cause is (
+            Cause.REPOSITORY_ACCESS_DENIED
+        )
+
     def test_second_attempt_used_when_first_says_nothing(self) -> None:
         message = (
             'Failed to pull image "a.azurecr.io/x:1": [rpc error: code = Unknown desc = failed, '
@@ -217,6 +234,20 @@ class TestLayers:
         )
         assert classify(message).cause is Cause.IMAGE_NOT_FOUND
 
+    def test_podman_first_attempt_decides_over_a_rule_listed_before_its_evidence(self) -> None:
+        # Read as one text, the second registry's denial (listed before "not found") would win.
+        first = (
+            " * initializing source docker://r.example.org/a/b:1: reading manifest 1 in "
+            "r.example.org/a/b: manifest unknown\n"
+        )
+        second = (
+            " * initializing source docker://docker.io/a/b:1: reading manifest 1 in "
+            "docker.io/a/b: requested access to the resource is denied"
+        )
+        message = "Error: 2 errors occurred while pulling:\n" + first + second
+        assert classify(message).cause is Cause.IMAGE_NOT_FOUND
+        assert classify(second).cause is Cause.REPOSITORY_ACCESS_DENIED
+
     def test_noun_before_not_found_only_counts_in_its_own_layer(self) -> None:
         assert classify("Error: unknown: repository team/app not found").cause is (
             Cause.IMAGE_NOT_FOUND
@@ -270,6 +301,23 @@ class TestFamilies:
     @pytest.mark.parametrize(
         "message",
         [
+            "Error response from daemon: Get https://registry-1.docker.io/v2/: Forbidden",
+            'Error response from daemon: Head "https://r.example.org/v2/a/manifests/1": Forbidden.',
+        ],
+    )
+    def test_forbidden_without_a_number_is_a_403(self, message: str) -> None:
+        diagnosis = classify(message)
+        assert (diagnosis.cause, diagnosis.rule) == (Cause.REGISTRY_FIREWALL, "forbidden")
+        assert (diagnosis.confidence, diagnosis.http_status) == (Confidence.MEDIUM, None)
+
+    def test_forbidden_with_its_number_or_inside_a_phrase_is_not_bare(self) -> None:
+        assert classify("x: 403 Forbidden").rule == "http-status:403"
+        assert classify("Head https://r/v2/a: denied: access forbidden").rule == "access-denied"
+        assert classify("a forbidden word in passing").rule != "forbidden"
+
+    @pytest.mark.parametrize(
+        "message",
+        [
             "Error: short-name resolution enforced but cannot prompt without a TTY",
             "short name mode is enforcing, but image name a/b:1 returns ambiguous list",
             "no registries configured while trying to pull an unqualified image",
@@ -277,6 +325,27 @@ class TestFamilies:
     )
     def test_short_names_are_references_not_dns(self, message: str) -> None:
         assert classify(message).cause is Cause.INVALID_IMAGE_REFERENCE
+
+
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [
+        ("UNAUTHORIZED", Cause.REGISTRY_UNAUTHORIZED),
+        ("DENIED", Cause.REPOSITORY_ACCESS_DENIED),
+        ("NAME_UNKNOWN", Cause.IMAGE_NOT_FOUND),
+        ("MANIFEST_UNKNOWN", Cause.IMAGE_NOT_FOUND),
+        ("BLOB_UNKNOWN", Cause.IMAGE_NOT_FOUND),
+        ("NAME_INVALID", Cause.INVALID_IMAGE_REFERENCE),
+        ("TAG_INVALID", Cause.INVALID_IMAGE_REFERENCE),
+        ("TOOMANYREQUESTS", Cause.RATE_LIMITED),
+    ],
+)
+def test_each_registry_error_code_decides_alone(code: str, cause: Cause) -> None:
+    """The OCI distribution spec's codes (and Docker Hub's), with no other word to go by."""
+    for body in (f'{{"errors":[{{"code":"{code}"}}]}}', f'{{\\"code\\": \\"{code}\\"}}'):
+        diagnosis = classify(body)
+        assert (diagnosis.cause, diagnosis.rule) == (cause, f"registry-code:{code}"), body
+        assert diagnosis.confidence is Confidence.HIGH
 
 
 class TestConfidence:

@@ -144,9 +144,11 @@ def all_rendered() -> Iterator[tuple[str, RemediationStep]]:
                 yield f"job/{cause.value}/{facts}/{step.id}", step
 
 
+SEED_DUMP = "\n".join(message for _, message, _, _ in SEED_CASES) + "\n"
+
+
 def seed_steps() -> list[tuple[str, dict[str, Any]]]:
-    messages = "\n".join(message for _, message, _, _ in SEED_CASES)
-    result = pullwatch("classify", "--json", "--all", stdin=messages + "\n")
+    result = pullwatch("classify", "--json", "--all", stdin=SEED_DUMP)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(SEED_CASES)
@@ -253,6 +255,9 @@ def checked() -> dict[str, list[str]]:
         if step["command"]:
             console = not step["command"].startswith(("az ", "docker ", "principal=", "subnet="))
             requests.extend(az_requests(where, step["command"], console))
+        for fragment in _PROSE_COMMAND.findall(step["text"]):
+            for invocation in invocations(fragment):
+                requests.append(_request(where + "/prose", invocation, fragment=True))
     for name, command in SEEDED_TYPOS.items():
         for invocation in invocations(command)[:1]:
             requests.append(_request(f"typo/{name}", invocation, fragment=False))
@@ -267,6 +272,19 @@ def test_every_rendered_command_passes_the_azure_cli_check(checked: dict[str, li
     bad = {where: found for where, found in checked.items() if found and "typo/" not in where}
     assert bad == {}
     assert sum(1 for where in checked if where.startswith("seed/")) > 50
+
+
+def test_classify_prints_the_commands_that_were_checked() -> None:
+    """What an engineer reads (``classify`` without ``--json``) are the checked commands."""
+    printed = pullwatch("classify", "--all", stdin=SEED_DUMP)
+    assert printed.returncode == 0, printed.stderr
+    commands = [
+        line.removeprefix("       $ ")
+        for line in printed.stdout.splitlines()
+        if line.startswith("       $ ")
+    ]
+    checked_commands = [step["command"] for _, step in seed_steps() if step["command"]]
+    assert commands == checked_commands and len(commands) > 50
 
 
 @pytest.mark.parametrize("typo", sorted(SEEDED_TYPOS))
@@ -442,6 +460,14 @@ def test_readme_cause_table_says_what_each_first_step_checks_and_why() -> None:
         (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{cause.value}` |")]
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert len(cells) == 5 and all(cells), row
+        # A command the row says the first step runs is how the first step starts, for some
+        # registry (ACR or not): the table cannot drift from the catalog's order.
+        firsts = set()
+        for facts in FACTS:
+            steps = [s for s in rendered(cause, facts) if s.id != VALUES_STEP_ID]
+            firsts.add(steps[0].command or "")
+        for named in re.findall(r"`((?:az|docker) [^`]+)`", cells[3]):
+            assert any(first.startswith(named) for first in firsts), (cause.value, named, firsts)
 
 
 class TestJobSteps:

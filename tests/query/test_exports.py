@@ -81,6 +81,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
         ("rest", "utf-16-be"),
         ("csv", "utf-8-sig"),
         ("csv", "utf-8"),
+        ("csv", "utf-16"),
     ],
 )
 def test_every_format_gives_the_groups_of_the_original(
@@ -98,8 +99,11 @@ def test_every_format_gives_the_groups_of_the_original(
     assert groups(path) == expected
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])  # utf-16: Windows PowerShell's `>`
 @pytest.mark.parametrize("flavour", sorted(SAMPLES))
-def test_log_stream_json_lines_with_unescaped_quotes(tmp_path: Path, flavour: str) -> None:
+def test_log_stream_json_lines_with_unescaped_quotes(
+    tmp_path: Path, flavour: str, encoding: str
+) -> None:
     _, rows = sample_rows(SAMPLES[flavour])
     text = to_containerapp_lines(rows)
     invalid = 0
@@ -109,7 +113,7 @@ def test_log_stream_json_lines_with_unescaped_quotes(tmp_path: Path, flavour: st
         except json.JSONDecodeError:
             invalid += 1
     assert invalid > 20  # the CLI's unescaping really breaks lines: the repair is exercised
-    path = write(tmp_path, "stream.json", text)
+    path = write(tmp_path, "stream.json", text, encoding)
     assert open_export(path).format is ExportFormat.CONTAINERAPP
     assert without_environment(groups(path)) == without_environment(groups(SAMPLES[flavour]))
 
@@ -252,6 +256,9 @@ def test_summarized_rows_from_pullwatch_query_say_to_export_raw_rows(tmp_path: P
     listed = [dict(zip(names, document["tables"][0]["rows"][0], strict=True))]
     with pytest.raises(ExportError, match="summarized rows"):
         groups(write(tmp_path, "summary-list.json", json.dumps(listed)))
+    lines = "".join(json.dumps(row) + "\n" for row in listed * 2)  # e.g. through `jq -c '.[]'`
+    with pytest.raises(ExportError, match="summarized rows"):
+        open_export(write(tmp_path, "summary.jsonl", lines))
 
 
 def test_wrong_column_names_name_the_missing_and_the_found(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ Kusto language service and run on the fake Log Analytics endpoint, and which res
 
 from __future__ import annotations
 
+import base64
+import gzip
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
@@ -43,8 +45,12 @@ def logs_link_of(observation: RevisionObservation, context: AlertContext) -> str
 
 def test_the_query_survives_the_round_trip() -> None:
     query = "// é ü\nContainerAppSystemLogs | take 1\n" + "x" * 3000
-    assert decode_query(share_link("https://portal.azure.com", WORKSPACE, query)) == query
+    link = share_link("https://portal.azure.com", WORKSPACE, query)
+    assert decode_query(link) == query
     assert "/" not in encode_query(query) and "+" not in encode_query(query)
+    # Read as the portal does, without this module: URL-decode, base64, gunzip.
+    packed = base64.b64decode(unquote(link.split("/q/", 1)[1].split("/", 1)[0]), validate=True)
+    assert packed[:2] == b"\x1f\x8b" and gzip.decompress(packed).decode("utf-8") == query
 
 
 @pytest.mark.parametrize("table", list(TableMode))
