@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -37,7 +38,15 @@ from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
 from pullwatch.errors import LedgerConflict
 from pullwatch.fetch.records import FailureSource
-from pullwatch.ledger import DeliveryState, Ledger, PendingNotification, held, pending
+from pullwatch.health.tickrecord import log_tick_record
+from pullwatch.ledger import (
+    DeliveryState,
+    EntryState,
+    Ledger,
+    PendingNotification,
+    held,
+    pending,
+)
 from pullwatch.ledger.stores import LedgerStore, holding
 from pullwatch.tick.deliver import Deadline, dispatch
 from pullwatch.tick.plan import Plan, Reading, log_plan, plan, read
@@ -74,11 +83,53 @@ def run_tick(
     dry_run: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> TickSummary:
-    """Run one tick and return its summary. See the module docstring for the stages."""
+    """Run one tick and return its summary. See the module docstring for the stages.
+
+    Whatever happens, the tick ends with one ``pullwatch.tick`` record (``log_tick_record``):
+    its duration, counts and, when it fails, the error's class; then the error propagates."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    deadline = Deadline.after(budget.total_seconds(), clock)
-    summary = TickSummary(dry_run=dry_run)
+    started = clock()
+    services = {n.channel: str(getattr(n, "service", "unknown")) for n in notifiers}
+    summary = TickSummary(dry_run=dry_run, services=services)
+    try:
+        _run_stages(
+            summary,
+            source=source,
+            store=store,
+            notifiers=notifiers,
+            policy=policy,
+            now=now,
+            context=context,
+            digest_threshold=digest_threshold,
+            enricher=enricher,
+            deadline=Deadline.after(budget.total_seconds(), clock),
+            dry_run=dry_run,
+        )
+    except Exception as error:
+        summary.error = type(error).__name__
+        raise
+    finally:
+        summary.duration = clock() - started
+        log_tick_record(summary)
+    return summary
+
+
+def _run_stages(
+    summary: TickSummary,
+    *,
+    source: FailureSource,
+    store: LedgerStore,
+    notifiers: Sequence[Notifier],
+    policy: Policy,
+    now: datetime,
+    context: AlertContext | None,
+    digest_threshold: int,
+    enricher: Enricher | None,
+    deadline: Deadline,
+    dry_run: bool,
+) -> None:
+    """The stages of one tick, filling ``summary`` as they go."""
     channels = [notifier.channel for notifier in notifiers]
     backoff_cap = policy.repeat_interval or timedelta(hours=4)
     with holding(store):
@@ -129,7 +180,6 @@ def run_tick(
             summary.conflicts += journal.conflicts
     # 5. report
     report(summary, reading, planned, ledger, final, now=now, dry_run=dry_run)
-    return summary
 
 
 def report(
@@ -160,6 +210,9 @@ def report(
         if notification.id in known:
             continue
         summary.dead_lettered += 1
+        for delivery in notification.deliveries:
+            if delivery.state is DeliveryState.DEAD:
+                summary.by_channel.setdefault(delivery.channel, Counter())["dead_lettered"] += 1
         if notification.id in logged:
             continue
         for delivery in notification.deliveries:
@@ -174,6 +227,9 @@ def report(
                     delivery.attempts,
                     delivery.last_error or "no error recorded",
                 )
+    summary.failing_by_cause = Counter(
+        entry.evidence.cause for entry in final.entries.values() if entry.state is EntryState.FIRING
+    )
     summary.pending_left = len(pending(final))
     summary.held = held(final, now, dry_run=dry_run)
     log.info("%s", summary.line())
