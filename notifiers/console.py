@@ -40,6 +40,8 @@ def _clean(text: str, limit: int = 500) -> str:
 
 def render_text(alert: Alert) -> str:
     """A chat-like plain-text rendering of one alert."""
+    if alert.about_pullwatch:
+        return render_health_text(alert)
     head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.headline_cause)}"
     lines = [head, f"   {alert.app} / {alert.revision}  (environment {alert.environment})"]
     if alert.kind is AlertKind.RESOLVED:
@@ -73,6 +75,22 @@ def render_text(alert: Alert) -> str:
         lines.append(f"   Log: {_clean(alert.sample, _SAMPLE_CHARS)}")
     for link in alert.links:
         lines.append(f"   {link.label}: {link.url}")
+    return "\n".join(lines)
+
+
+def render_health_text(alert: Alert) -> str:
+    """A notice about pullwatch itself, as plain text."""
+    lines = [
+        f"{ICONS[alert.kind]} {_clean(alert.cause_title)}",
+        f"   {_clean(alert.summary, 1000)}",
+    ]
+    lines.extend(f"   {label}: {_clean(value)}" for label, value in alert.facts)
+    if alert.steps:
+        lines.append("   What to do:")
+        for number, step in enumerate(alert.steps, start=1):
+            lines.append(f"   {number}. {_clean(step.text)}")
+            if step.command:
+                lines.append(f"      $ {_clean(step.command, 1000)}")
     return "\n".join(lines)
 
 

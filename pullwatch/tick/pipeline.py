@@ -31,13 +31,23 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from notifiers.base import Notifier
 from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
-from pullwatch.errors import LedgerConflict
+from pullwatch.errors import LedgerConflict, LedgerError
 from pullwatch.fetch.records import FailureSource
+from pullwatch.health.selfalerts import HealthPolicy
+from pullwatch.health.stage import (
+    Watched,
+    log_watched,
+    note_ledger_failure,
+    record_channels,
+    source_health,
+    watch,
+)
 from pullwatch.health.tickrecord import log_tick_record
 from pullwatch.ledger import (
     DeliveryState,
@@ -82,6 +92,7 @@ def run_tick(
     budget: timedelta = DEFAULT_BUDGET,
     dry_run: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    health: HealthPolicy | None = None,
 ) -> TickSummary:
     """Run one tick and return its summary. See the module docstring for the stages.
 
@@ -105,9 +116,12 @@ def run_tick(
             enricher=enricher,
             deadline=Deadline.after(budget.total_seconds(), clock),
             dry_run=dry_run,
+            health=health or HealthPolicy(repeat_interval=policy.repeat_interval),
         )
     except Exception as error:
         summary.error = type(error).__name__
+        if isinstance(error, LedgerError):
+            note_ledger_failure(store, error, now)
         raise
     finally:
         summary.duration = clock() - started
@@ -128,9 +142,11 @@ def _run_stages(
     enricher: Enricher | None,
     deadline: Deadline,
     dry_run: bool,
+    health: HealthPolicy,
 ) -> None:
     """The stages of one tick, filling ``summary`` as they go."""
     channels = [notifier.channel for notifier in notifiers]
+    watched = Watched()
     backoff_cap = policy.repeat_interval or timedelta(hours=4)
     with holding(store):
         # 1. plan
@@ -138,15 +154,24 @@ def _run_stages(
         reading = read(source, ledger, now)
 
         def plan_on(base: Ledger) -> Plan:
+            nonlocal watched
             planned = plan(
                 base, reading, now=now, policy=policy, channels=channels, context=context
             )
-            if enricher is None:
-                return planned
-            # 1b. verify: the configuration check adds its findings to the queued alerts
-            return replace(
-                planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
+            if enricher is not None:
+                # 1b. verify: the configuration check adds its findings to the queued alerts
+                planned = replace(
+                    planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
+                )
+            # 1c. health: how pullwatch's own parts fare, and the notices owed about them
+            watched_ledger, watched = watch(
+                planned.ledger,
+                now=now,
+                policy=health,
+                channels=summary.services,
+                source=source_health(reading.result),
             )
+            return replace(planned, ledger=watched_ledger)
 
         planned = plan_on(ledger)
         # 2. commit intent
@@ -161,6 +186,9 @@ def _run_stages(
             journal = Journal(store, version, now=now, dry_run=dry_run, backoff_cap=backoff_cap)
             journal.commit(planned.ledger)  # a second conflict propagates: fail loudly
         log_plan(planned, policy.retention)
+        log_watched(watched)
+        summary.self_alerts = len(watched.notices)
+        summary.workspaces_failed = watched.workspaces_failed
         # 3. dispatch, 4. record
         reports = dispatch(
             journal.ledger,
@@ -174,7 +202,12 @@ def _run_stages(
         )
         summary.add_channels(reports)
         try:
-            final = journal.finish()
+            # the channels' outcomes go into the health record with the last save
+            final = journal.finish(
+                None
+                if dry_run
+                else partial(record_channels, reports=reports, now=now, services=summary.services)
+            )
         finally:
             summary.saves = journal.saves
             summary.conflicts += journal.conflicts
