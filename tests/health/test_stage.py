@@ -7,11 +7,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from notifiers.errors import DeliveryError
+from pullwatch.commands.main import main
 from pullwatch.decide import Policy
 from pullwatch.errors import LedgerError
 from pullwatch.fetch.records import FetchResult
@@ -19,6 +21,7 @@ from pullwatch.health.logs import TableRows
 from pullwatch.health.stage import TABLE_ROWS, WORKSPACE_ERRORS, source_health
 from pullwatch.ledger import Ledger
 from pullwatch.ledger.health import PartKind
+from pullwatch.ledger.stores import FileStore
 from pullwatch.tick.pipeline import run_tick
 from tests.pipeline.doubles import T0, ListSource, MemoryStore, RecordingNotifier, failure
 
@@ -248,3 +251,35 @@ def test_a_ledger_that_cannot_be_saved_is_counted_when_the_storage_lets_it() -> 
     assert world.notices(world.slack) == [
         ("health-recovered", "pullwatch can save its ledger again")
     ]
+
+
+def test_ledger_show_has_a_health_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("PULLWATCH_LEDGER_CONNECTION_STRING", "PULLWATCH_LEDGER_ACCOUNT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    teams = Switchable("teams-1", service="teams")
+    teams.error = GONE
+    world = World(ReportingSource(tables=[]), teams=teams)
+    for minute in range(0, 60, 5):
+        world.source.groups = [failing_now(minute)]
+        world.source.tables = [rows(RESOURCE, min(minute, 10))]
+        world.tick(minute)
+    path = tmp_path / "ledger.json"
+    store = FileStore(path)
+    store.save(world.store.ledger, None)
+    assert main(["ledger", "show", "--ledger", str(path)]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("health:\n") :].splitlines()
+    assert section[1].startswith("  last successful tick: 2026-11-29 08:55:00Z (")
+    assert section[2] == "  failing parts: 1"
+    assert section[3].startswith(
+        "    channel teams-1 (teams)  since 2026-11-29 08:00:00Z  "
+    ) and section[3].endswith("last error HTTP 404, told 2026-11-29 08:15:00Z")
+    assert section[4] == "  dead letters: 1"
+    assert section[5].startswith("    n1  firing  cae-prod/a/a--0000001  on teams-1  ")
+    assert section[5].endswith("after 4 attempt(s): HTTP 404")
+    assert section[6] == "  environments with no system logs for 6h: 1 (of 1 seen)"
+    assert section[7] == (
+        f"    cae-prod (workspace {WS})  last row 2026-11-29 08:09:00Z in {RESOURCE}"
+    )
