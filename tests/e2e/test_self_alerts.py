@@ -1,0 +1,111 @@
+"""Self-alerts with real parts: the fake Log Analytics endpoint, an Azurite blob ledger and local
+Teams and Slack servers (real notifiers, real delivery), ticks every 10 minutes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from pullwatch.errors import LedgerCorrupt
+from pullwatch.ledger import Ledger
+from tests.e2e.test_end_to_end import CAUSE_LINES, T0, TABLE, World, row
+from tests.e2e.test_end_to_end import world as world  # the fixture
+from tests.fakes.azurite import AzuriteBlob
+from tests.fakes.loganalytics import INGESTION_COLUMN
+
+TICK = timedelta(minutes=10)
+
+
+def tick_with_failures(world: World, minute: int) -> Any:
+    """One tick at T0 + minute, after the orders revision failed to pull once more."""
+    now = T0 + timedelta(minutes=minute)
+    failed = row("orders", now - timedelta(minutes=2), CAUSE_LINES["orders"])
+    failed[INGESTION_COLUMN] = (now - timedelta(minutes=1)).isoformat()
+    world.logs.load_rows(TABLE, [failed])
+    return world.tick(now)
+
+
+def notices(messages: list[dict[str, Any]]) -> list[str]:
+    """The titles of the notices about pullwatch among a channel's messages."""
+    found = []
+    for message in messages:
+        text = json.dumps(message, ensure_ascii=False)
+        for title in (
+            "pullwatch cannot deliver to channel teams-1",
+            "pullwatch is healthy again: channel teams-1 works",
+            "pullwatch can post to this channel again",
+            "pullwatch cannot deliver to channel slack-1",
+        ):
+            if title in text:
+                found.append(title)
+    return found
+
+
+def test_a_channel_answering_404_for_two_hours_is_reported_through_the_other_once(
+    world: World,
+) -> None:
+    world.teams.status = 404  # the workflow was deleted
+    for minute in range(0, 120, 10):
+        tick_with_failures(world, minute)
+    assert notices(world.slack.accepted) == ["pullwatch cannot deliver to channel teams-1"]
+    told = next(m for m in world.slack.accepted if "cannot deliver" in json.dumps(m))
+    assert "HTTP 404 — the workflow was probably deleted or turned off" in told["text"]
+    assert world.teams.accepted == []
+    world.teams.status = 200  # made again: Teams answers 202
+    for minute in range(120, 160, 10):
+        tick_with_failures(world, minute)
+    assert notices(world.slack.accepted) == [
+        "pullwatch cannot deliver to channel teams-1",
+        "pullwatch is healthy again: channel teams-1 works",
+    ]
+    # the channel itself hears of it once, when it works (the probe), and nothing else
+    assert notices(world.teams.accepted) == ["pullwatch can post to this channel again"]
+    health = world.store.load()[0].health
+    assert not health.parts["channel:teams-1"].failing
+
+
+def test_a_ledger_that_cannot_be_loaded_posts_nothing_and_fails_loudly(
+    world: World, azurite: AzuriteBlob, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.teams.status = 404
+    for minute in range(0, 30, 10):
+        tick_with_failures(world, minute)
+    sent = len(world.slack.accepted) + len(world.teams.accepted)
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    blob = service.get_blob_client(world.store.inner.container, "ledger.json")
+    blob.upload_blob(b"{ not json", overwrite=True)
+    caplog.set_level(logging.INFO, logger="pullwatch")
+    for minute in range(30, 80, 10):  # Teams' 404 would be told now, if the ledger could load
+        with pytest.raises(LedgerCorrupt, match="is not valid JSON"):
+            tick_with_failures(world, minute)
+    assert len(world.slack.accepted) + len(world.teams.accepted) == sent  # no self-alert
+    records = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("pullwatch.tick {")
+    ]
+    assert len(records) == 5 and all('"error":"LedgerCorrupt"' in r for r in records)
+    assert blob.download_blob().readall() == b"{ not json"  # never reset, never overwritten
+
+
+def test_self_alerts_never_loop_or_storm(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    # both channels down for two hours: nobody can be told; nothing is sent, nothing piles up
+    world.teams.status = world.slack.status = 503
+    caplog.set_level(logging.ERROR, logger="pullwatch.health")
+    for minute in range(0, 120, 20):
+        tick_with_failures(world, minute)
+    ledger: Ledger = world.store.load()[0]
+    about_pullwatch = [n for n in ledger.outbox if n.alert.about_pullwatch]
+    assert about_pullwatch == []  # no notice about a notice
+    assert any("no working channel to tell" in r.getMessage() for r in caplog.records)
+    # Slack comes back: it hears about Teams once, then once more after the repeat interval
+    world.slack.status = 200
+    for minute in range(120, 420, 30):
+        tick_with_failures(world, minute)
+    assert notices(world.slack.accepted).count("pullwatch cannot deliver to channel teams-1") == 2
+    assert "pullwatch cannot deliver to channel slack-1" not in notices(world.slack.accepted)
+    reminders = [m for m in world.slack.accepted if "Still: pullwatch" in json.dumps(m)]
+    assert len(reminders) == 1  # the second is the reminder, 4 hours after the first
