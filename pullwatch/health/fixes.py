@@ -109,7 +109,7 @@ def _workspace_scope(context: Context) -> str:
 
 
 def _grant_reader(context: Context) -> tuple[Step, ...]:
-    assignee = context.client_id or "<client id of the Function's identity>"
+    assignee = context.client_id or "<identity-client-id>"
     return (
         Step(
             "Give the Function's identity the Log Analytics Reader role on the workspace (or "
