@@ -1,5 +1,6 @@
-"""The README's KQL over the tick record passes Microsoft's Kusto language service against the
-declared Application Insights tables (``tools/kusto/appinsights.json``)."""
+"""The KQL run against pullwatch's own Application Insights (the README's queries over the tick
+record, the dead-man rule of infra/app/alerts.bicep) passes Microsoft's Kusto language service
+against the declared Application Insights tables (``tools/kusto/appinsights.json``)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,17 @@ def test_every_field_the_queries_read_is_in_the_record() -> None:
     assert read and read <= set(fields), read - set(fields)
     counted = set(re.findall(r"\bn\.(\w+)", text))
     assert counted == set(per_kind), counted ^ set(per_kind)
+
+
+def test_the_dead_man_rule_passes_the_kusto_language_service(kusto: KustoChecker) -> None:
+    from pycep import BicepParser
+
+    from tests.infra.test_dead_man import query
+
+    tree = BicepParser().parse(file_path=ROOT / "infra" / "app" / "alerts.bicep")
+    text = query({"app/alerts.bicep": tree})
+    [result] = kusto.check([text], APPINSIGHTS)
+    assert result["ok"], result["diagnostics"]
+    assert [d for d in result["diagnostics"] if d["severity"] == "Error"] == []
+    [broken] = kusto.check([text.replace("operation_Name", "operationName")], APPINSIGHTS)
+    assert not broken["ok"]
