@@ -6,7 +6,9 @@
 1. **plan** (``plan.py``): hold the ledger (file lock or blob lease, until the last save),
    load it, query, observe, decide, enqueue; then **verify** (the ``enricher``,
    ``pullwatch.verify.stage``) adds the configuration check's findings to the queued alerts,
-   after every plan (the re-plan after a conflict too);
+   after every plan (the re-plan after a conflict too); then the **health** stage
+   (``pullwatch.health.stage.watch``) records how pullwatch's own parts fared and queues the
+   notices owed about them (self-alerts) into the same outbox;
 2. **commit intent** (``record.py``): save the ledger with every owed notification in its outbox
    *before* the first post. If that save fails nothing is posted and the tick fails with the
    ledger's one-line error; on a conflict the plan stage runs again on the reloaded ledger
@@ -14,8 +16,11 @@
 3. **dispatch** (``deliver.py``): every channel at once, each in order, isolated per
    notification, bound by the tick's deadline (``budget``; the last part is kept for the save);
 4. **record** (``record.py``): each delivery is saved before its channel's next post, failures
-   with the next save, the rest at the end;
-5. **report** (``summary.py``): one summary line; dead letters of this tick at ERROR.
+   with the next save, the rest at the end, with each channel's outcome in the health record;
+5. **report** (``summary.py``): one summary line; dead letters of this tick at ERROR; and,
+   whether the tick worked or failed, one ``pullwatch.tick`` record
+   (``pullwatch.health.tickrecord``). A tick that failed to save the ledger counts that in the
+   ledger's health record if one more small save gets through (``note_ledger_failure``).
 
 What that guarantees: a query failure posts and saves nothing (the watermark stays); a channel
 that fails keeps its notifications owed (retried next tick, never resent to channels that
