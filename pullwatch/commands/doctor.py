@@ -209,12 +209,15 @@ def _workspace(
             settings, credential=credential, workspace_ids=(workspace,)
         )
     try:
-        result = source.fetch(watermark=None, now=now)  # the tick's own query
+        result = source.fetch(now=now)  # the tick's own query
+        problem = next((w.error for w in result.workspaces if w.error), None)
     except PullwatchError as error:
+        problem = str(error)
+    if problem is not None:
         found = advice(
-            PartKind.WORKSPACE, query_error_class(str(error)), _context(settings, workspace)
+            PartKind.WORKSPACE, query_error_class(problem), _context(settings, workspace)
         )
-        return Check("workspace", workspace, FAILED, str(error), _lines(found))
+        return Check("workspace", workspace, FAILED, problem, _lines(found))
     try:
         counts = _table_counts(source, workspace, now - STATS_WINDOW, kql_datetime)
     except Exception as error:

@@ -296,6 +296,8 @@ def image_line(image: ImageState) -> str:
     else:
         state = f"pulled or started at {_time(image.last_success)}"
     return f"image {name}{container}: {state}"
+
+
 def render_health(ledger: Ledger, now: datetime, *, no_logs_after: timedelta) -> str:
     """The health section: the last successful tick, failing parts since when, dead letters,
     environments that sent no system logs for ``no_logs_after``."""
@@ -321,15 +323,15 @@ def render_health(ledger: Ledger, now: datetime, *, no_logs_after: timedelta) ->
                     f"{delivery.attempts} attempt(s): "
                     f"{delivery_error_class(delivery.last_error or '')}"
                 )
-    quiet = quiet_environments(health, now, no_logs_after)
+    quiet = quiet_environments(ledger.environments, now, no_logs_after)
     lines.append(
         f"  environments with no system logs for {format_duration(no_logs_after)}: {len(quiet)}"
-        f" (of {len(health.environments)} seen)"
+        f" (of {len(ledger.environments)} seen)"
     )
-    for logs in quiet:
+    for name, logs in quiet:
         lines.append(
-            f"    {logs.environment} (workspace {logs.workspace})  last row "
-            f"{_time(logs.last_seen)} in {logs.table or '-'}"
+            f"    {name} (workspace {logs.workspace or '-'})  last row "
+            f"{_time(logs.last_row)} in {logs.table or '-'}"
         )
     return "\n".join(_printable(line) for line in lines) + "\n"
 

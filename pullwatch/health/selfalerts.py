@@ -107,10 +107,13 @@ def due_notices(
     now: datetime,
     policy: HealthPolicy,
     channels: Mapping[str, str],
+    *,
+    environments: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[Health, list[Notice], list[str]]:
     """The notices owed now (see the module docstring), the record with them marked as said,
     and the problems to log (a notice nobody could be told). ``channels``: every configured
-    channel and its service."""
+    channel and its service; ``environments``: the Container Apps environments known to log to
+    each workspace (for the log pipeline's fix)."""
     failing = {p.name for p in health.parts.values() if p.kind is PartKind.CHANNEL and p.failing}
     working = [
         name
@@ -131,22 +134,14 @@ def due_notices(
         kind = _announcement(part, now, policy)
         if kind is None:
             continue
-        alert = notice_alert(part, kind, now, policy, environments=_environments(health, part))
+        names = (environments or {}).get(part.name, ()) if part.kind is PartKind.LOGS else ()
+        alert = notice_alert(part, kind, now, policy, environments=names)
         if not audience:
             problems.append(f"no working channel to tell: {alert.summary}")
             continue
         notices.append(Notice(part, alert, audience))
         health = mark_announced(health, part, now)
     return health, notices, problems
-
-
-def _environments(health: Health, part: PartHealth) -> tuple[str, ...]:
-    """The Container Apps environments last seen in a log pipeline part's workspace."""
-    if part.kind is not PartKind.LOGS:
-        return ()
-    return tuple(
-        sorted({e.environment for e in health.environments.values() if e.workspace == part.name})
-    )
 
 
 def _is_itself(part: PartHealth, channel: str) -> bool:

@@ -3,11 +3,11 @@
 Three calls from the tick (``pullwatch.tick.pipeline``):
 
 - ``watch`` (pure), after the plan stage, on the planned ledger: the ledger loaded (its part
-  works, as far as this tick knows), each workspace's query answered or failed
-  (``SourceHealth``), the log pipeline's rows per table (``pullwatch.health.logs``), channels no
-  longer configured are forgotten; then the notices owed now (``pullwatch.health.selfalerts``)
-  go into the outbox, to be saved with the intent and delivered by the same dispatch as every
-  alert;
+  works, as far as this tick knows); each workspace answered or failed (the reading's
+  ``WorkspaceOutcome``s); the log pipeline from the environments' newest rows (the ledger before
+  and after the plan, ``pullwatch.health.logs``); channels no longer configured are forgotten;
+  then the notices owed now (``pullwatch.health.selfalerts``) go into the outbox, to be saved
+  with the intent and delivered by the same dispatch as every alert;
 - ``record_channels`` (pure), in the tick's last save: each channel that accepted a message
   this tick works, each that only failed or refused has failed once more (its error class from
   the dispatch stage's report); a channel that was not tried is unchanged;
@@ -15,10 +15,7 @@ Three calls from the tick (``pullwatch.tick.pipeline``):
   and save of the health record alone, so the ledger part's failures are counted when the
   storage lets it (a conflict, a passing outage); when it does not, the error stays the tick's.
 
-The log source tells workspace outcomes and row counts through two optional attributes of its
-``FetchResult`` (``workspace_errors``: workspace id -> error text or None; ``table_rows``:
-``TableRows``), read by ``source_health``; a result without them (a file export, a query that
-does not count rows) leaves those parts as they are.
+A reading from a file (``run --from-file``) tells nothing about workspaces or the log pipeline.
 """
 
 from __future__ import annotations
@@ -30,13 +27,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pullwatch.errors import LedgerBusy, LedgerCorrupt
+from pullwatch.fetch.filesource import FILE_WORKSPACE
+from pullwatch.fetch.records import FetchResult
 from pullwatch.health.errors import (
     NO_ROWS,
     delivery_error_class,
     ledger_error_class,
     query_error_class,
 )
-from pullwatch.health.logs import TableRows, observe_tables, silent_workspaces
+from pullwatch.health.logs import environments_by_workspace, silent_workspaces, table_switches
 from pullwatch.health.selfalerts import HealthPolicy, Notice, due_notices, probe_alert
 from pullwatch.ledger import Ledger, enqueue
 from pullwatch.ledger.document import with_health
@@ -52,29 +51,10 @@ from pullwatch.ledger.health import (
 )
 
 if TYPE_CHECKING:
-    from pullwatch.fetch.records import FetchResult
     from pullwatch.ledger.stores import LedgerStore
     from pullwatch.tick.deliver import ChannelReport
 
 log = logging.getLogger("pullwatch.health")
-
-WORKSPACE_ERRORS = "workspace_errors"  # FetchResult attribute: workspace id -> error or None
-TABLE_ROWS = "table_rows"  # FetchResult attribute: the system-log rows per table and environment
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """What the log source tells about its own parts this tick."""
-
-    workspaces: Mapping[str, str | None]  # workspace id -> error text, None when it answered
-    table_rows: Sequence[TableRows] | None = None  # None: the source does not count rows
-
-
-def source_health(result: FetchResult) -> SourceHealth:
-    """The workspace outcomes and row counts a ``FetchResult`` carries, if it carries them."""
-    workspaces = getattr(result, WORKSPACE_ERRORS, None) or {}
-    rows = getattr(result, TABLE_ROWS, None)
-    return SourceHealth(dict(workspaces), tuple(rows) if rows is not None else None)
 
 
 @dataclass(frozen=True)
@@ -84,46 +64,66 @@ class Watched:
     notices: tuple[Notice, ...] = ()
     warnings: tuple[str, ...] = ()  # log at WARNING (a table switch)
     problems: tuple[str, ...] = ()  # log at ERROR (a notice no channel could take)
-    workspaces_failed: tuple[str, ...] = ()
 
 
 def watch(
     ledger: Ledger,
     *,
+    before: Ledger,
+    result: FetchResult,
     now: datetime,
     policy: HealthPolicy,
     channels: Mapping[str, str],
-    source: SourceHealth,
 ) -> tuple[Ledger, Watched]:
-    """The ledger with this tick's health observed and the notices owed queued (pure)."""
+    """The planned ``ledger`` with this tick's health observed and the notices owed queued;
+    ``before``: the ledger as loaded, ``result``: this tick's reading (pure)."""
     health = observe_success(
         ledger.health, PartKind.LEDGER, "ledger", now, told_after=policy.self_alert_after
     )
-    failed: list[str] = []
-    for workspace, error in sorted(source.workspaces.items()):
-        if error is None:
-            health = observe_success(health, PartKind.WORKSPACE, workspace, now)
+    outcomes = [w for w in result.workspaces if w.workspace and w.workspace != FILE_WORKSPACE]
+    for outcome in outcomes:
+        if outcome.error is None:
+            health = observe_success(health, PartKind.WORKSPACE, outcome.workspace, now)
         else:
-            health = observe_failure(
-                health, PartKind.WORKSPACE, workspace, query_error_class(error), now
-            )
-            failed.append(workspace)
-    if source.workspaces:
-        health = forget_parts(health, PartKind.WORKSPACE, source.workspaces)
+            error = query_error_class(outcome.error)
+            health = observe_failure(health, PartKind.WORKSPACE, outcome.workspace, error, now)
+    if outcomes:
+        health = forget_parts(health, PartKind.WORKSPACE, [w.workspace for w in outcomes])
     warnings: list[str] = []
-    if source.table_rows is not None:
-        health, warnings = observe_tables(health, source.table_rows, now, fixed_table=policy.table)
-        health = _observe_silence(health, now, policy)
-    health = know_parts(
-        forget_parts(health, PartKind.CHANNEL, channels), PartKind.CHANNEL, channels
-    )
+    if outcomes:
+        warnings = table_switches(
+            before.environments, ledger.environments, fixed_table=policy.table
+        )
+        answered = [w.workspace for w in outcomes if w.error is None]
+        health = _observe_silence(health, ledger, answered, now, policy)
+    health = forget_parts(health, PartKind.CHANNEL, channels)
+    health = know_parts(health, PartKind.CHANNEL, channels)
     health = with_last_success(health, now)
-    health, notices, problems = due_notices(health, now, policy, channels)
+    known = {
+        workspace: tuple(name for name, _ in logs)
+        for workspace, logs in environments_by_workspace(ledger.environments).items()
+    }
+    health, notices, problems = due_notices(health, now, policy, channels, environments=known)
     for notice in notices:
         _, ledger = enqueue(ledger, notice.alert, notice.channels, now=now)
     health, ledger, probes = _probe(health, ledger, now, policy, channels)
-    watched = Watched(tuple(notices) + probes, tuple(warnings), tuple(problems), tuple(failed))
+    watched = Watched(tuple(notices) + probes, tuple(warnings), tuple(problems))
     return with_health(ledger, health), watched
+
+
+def _observe_silence(
+    health: Health, ledger: Ledger, answered: Sequence[str], now: datetime, policy: HealthPolicy
+) -> Health:
+    silent = silent_workspaces(ledger.environments, answered, now, policy.no_logs_after)
+    watched = set(environments_by_workspace(ledger.environments)) & set(answered)
+    for workspace in sorted(watched):
+        if workspace in silent:
+            health = observe_failure(
+                health, PartKind.LOGS, workspace, NO_ROWS, now, since=silent[workspace]
+            )
+        else:
+            health = observe_success(health, PartKind.LOGS, workspace, now)
+    return health
 
 
 def _probe(
@@ -159,17 +159,6 @@ def _probe(
         health = mark_probed(health, part, now)
         queued.append(Notice(part, alert, (part.name,)))
     return health, ledger, tuple(queued)
-
-
-def _observe_silence(health: Health, now: datetime, policy: HealthPolicy) -> Health:
-    silent = silent_workspaces(health, now, policy.no_logs_after)
-    for workspace in sorted({logs.workspace for logs in health.environments.values()}):
-        if workspace in silent:
-            newest, _ = silent[workspace]
-            health = observe_failure(health, PartKind.LOGS, workspace, NO_ROWS, now, since=newest)
-        else:
-            health = observe_success(health, PartKind.LOGS, workspace, now)
-    return health
 
 
 def record_channels(

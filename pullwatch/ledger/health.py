@@ -16,9 +16,9 @@ reminder of this run of failures; ``last_announced``: of any run, which keeps a 
 from storming) and, once a part that was announced works again, that a "healthy again" notice
 is owed (``recovered_at``).
 
-Besides the parts: ``last_success`` (the last tick that read the logs and saved its decisions)
-and ``environments``: per workspace and Container Apps environment, the system-log table it
-last wrote to and when its newest row was seen (the log pipeline's health).
+Besides the parts: ``last_success`` (the last tick that read the logs and saved its decisions).
+Where each environment's system logs arrive is the ledger's own ``environments`` (the plan
+stage keeps it: the evidence that logs flow); the log pipeline's part is judged from it.
 
 The section is versioned (``HEALTH_VERSION``); a ledger written before it existed has none and
 loads with an empty record. Every operation returns a new ``Health``.
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pullwatch.ledger.fields import iso, opt_str, opt_time, parse_time, utc
+from pullwatch.ledger.fields import iso, opt_str, opt_time, utc
 
 HEALTH_VERSION = 1
 MAX_ERROR_CLASS = 80  # an error class is a short label, never a message
@@ -110,46 +110,11 @@ class PartHealth:
 
 
 @dataclass(frozen=True)
-class EnvironmentLogs:
-    """Where one Container Apps environment's system logs arrive, as last seen."""
-
-    workspace: str
-    environment: str
-    table: str | None  # the table its newest rows were in
-    last_seen: datetime | None  # its newest system-log row
-    known_since: datetime  # when pullwatch first saw it
-
-    @property
-    def key(self) -> str:
-        return f"{self.workspace}/{self.environment}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "workspace": self.workspace,
-            "environment": self.environment,
-            "table": self.table,
-            "last_seen": iso(self.last_seen),
-            "known_since": iso(self.known_since),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EnvironmentLogs:
-        return cls(
-            workspace=str(data["workspace"]),
-            environment=str(data["environment"]),
-            table=opt_str(data.get("table")),
-            last_seen=opt_time(data.get("last_seen")),
-            known_since=parse_time(data["known_since"]),
-        )
-
-
-@dataclass(frozen=True)
 class Health:
     """The health section of the ledger."""
 
     parts: Mapping[str, PartHealth] = field(default_factory=dict)
     last_success: datetime | None = None
-    environments: Mapping[str, EnvironmentLogs] = field(default_factory=dict)
 
     def part(self, kind: PartKind, name: str) -> PartHealth | None:
         return self.parts.get(part_id(kind, name))
@@ -162,7 +127,6 @@ class Health:
             "version": HEALTH_VERSION,
             "last_success": iso(self.last_success),
             "parts": [self.parts[key].to_dict() for key in sorted(self.parts)],
-            "environments": [self.environments[k].to_dict() for k in sorted(self.environments)],
         }
 
     @classmethod
@@ -180,12 +144,7 @@ class Health:
                 f"version {HEALTH_VERSION} (was it written by a newer pullwatch?)"
             )
         parts = [PartHealth.from_dict(p) for p in data.get("parts", [])]
-        environments = [EnvironmentLogs.from_dict(e) for e in data.get("environments", [])]
-        return cls(
-            parts={p.id: p for p in parts},
-            last_success=opt_time(data.get("last_success")),
-            environments={e.key: e for e in environments},
-        )
+        return cls(parts={p.id: p for p in parts}, last_success=opt_time(data.get("last_success")))
 
 
 # --- pure operations ---------------------------------------------------------------------------
@@ -285,10 +244,6 @@ def forget_parts(health: Health, kind: PartKind, keep: Iterable[str]) -> Health:
 
 def with_last_success(health: Health, now: datetime) -> Health:
     return replace(health, last_success=utc(now))
-
-
-def with_environment(health: Health, logs: EnvironmentLogs) -> Health:
-    return replace(health, environments={**health.environments, logs.key: logs})
 
 
 def _with(health: Health, part: PartHealth, **changes: Any) -> Health:

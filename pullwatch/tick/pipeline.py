@@ -50,7 +50,6 @@ from pullwatch.health.stage import (
     log_watched,
     note_ledger_failure,
     record_channels,
-    source_health,
     watch,
 )
 from pullwatch.health.tickrecord import log_tick_record
@@ -171,10 +170,11 @@ def _run_stages(
             # 1c. health: how pullwatch's own parts fare, and the notices owed about them
             watched_ledger, watched = watch(
                 planned.ledger,
+                before=base,
+                result=reading.result,
                 now=now,
                 policy=health,
                 channels=summary.services,
-                source=source_health(reading.result),
             )
             return replace(planned, ledger=watched_ledger)
 
@@ -193,7 +193,6 @@ def _run_stages(
         log_plan(planned, policy.retention)
         log_watched(watched)
         summary.self_alerts = len(watched.notices)
-        summary.workspaces_failed = watched.workspaces_failed
         # 3. dispatch, 4. record
         reports = dispatch(
             journal.ledger,

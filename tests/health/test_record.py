@@ -11,7 +11,6 @@ from pullwatch.errors import LedgerCorrupt
 from pullwatch.ledger import Ledger
 from pullwatch.ledger.document import with_health
 from pullwatch.ledger.health import (
-    EnvironmentLogs,
     Health,
     PartKind,
     forget_parts,
@@ -34,8 +33,7 @@ def sample() -> Health:
     health = observe_failure(Health(), CHANNEL, "teams-2", "HTTP 404", at(0), service="teams")
     health = observe_failure(health, PartKind.WORKSPACE, "ws-1", "HTTP 403", at(5))
     health = mark_announced(health, health.parts["channel:teams-2"], at(15))
-    logs = EnvironmentLogs("ws-1", "cae-prod", "ContainerAppSystemLogs", at(-60), at(-600))
-    return Health(parts=health.parts, last_success=at(20), environments={logs.key: logs})
+    return Health(parts=health.parts, last_success=at(20))
 
 
 def test_round_trip_in_the_ledger_document() -> None:

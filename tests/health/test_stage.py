@@ -4,7 +4,6 @@ seam, the log pipeline's table switch and silence, channels' outcomes, probes, t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,7 @@ from notifiers.errors import DeliveryError
 from pullwatch.commands.main import main
 from pullwatch.decide import Policy
 from pullwatch.errors import LedgerError
-from pullwatch.fetch.records import FetchResult
-from pullwatch.health.logs import TableRows
-from pullwatch.health.stage import TABLE_ROWS, WORKSPACE_ERRORS, source_health
+from pullwatch.fetch.records import EnvironmentActivity, FetchResult, WorkspaceOutcome
 from pullwatch.ledger import Ledger
 from pullwatch.ledger.health import PartKind
 from pullwatch.ledger.stores import FileStore
@@ -33,29 +30,23 @@ FORBIDDEN = (
 )
 
 
-@dataclass(frozen=True)
-class ReportingResult(FetchResult):
-    """A ``FetchResult`` as issue 13's log query will return it: per-workspace outcomes and
-    the system-log rows per table and environment."""
-
-    workspace_errors: Mapping[str, str | None] = field(default_factory=dict)
-    table_rows: Sequence[TableRows] | None = None
-
-
 @dataclass
 class ReportingSource:
-    """A log source whose next answer the test sets."""
+    """A log source whose next answer the test sets: the workspace's error (or none) and the
+    environments' system-log rows (table, newest row), as the log query reports them."""
 
-    errors: dict[str, str | None] = field(default_factory=lambda: {WS: None})
-    tables: list[TableRows] | None = None
+    error: str | None = None
+    activity: list[tuple[str, datetime]] = field(default_factory=list)  # (table, newest row)
     groups: list[Any] = field(default_factory=list)
 
-    def fetch(self, *, watermark: datetime | None, now: datetime) -> FetchResult:
-        return ReportingResult(
+    def fetch(self, *, watermarks: Any = None, now: datetime) -> FetchResult:
+        return FetchResult(
             groups=tuple(self.groups),
-            max_ingested=None,
-            workspace_errors=dict(self.errors),
-            table_rows=None if self.tables is None else list(self.tables),
+            workspaces=(WorkspaceOutcome(WS, error=self.error),),
+            activity=tuple(
+                EnvironmentActivity("cae-prod", table, 120, last - timedelta(hours=1), last, WS)
+                for table, last in ([] if self.error else self.activity)
+            ),
         )
 
 
@@ -83,18 +74,10 @@ class World:
         return [(a.kind.value, a.cause_title) for a in chat.alerts if a.about_pullwatch]
 
 
-def test_source_health_reads_the_seam_and_ignores_results_without_it() -> None:
-    plain = FetchResult(groups=(), max_ingested=None)
-    assert source_health(plain).workspaces == {} and source_health(plain).table_rows is None
-    reporting = ReportingResult(groups=(), max_ingested=None, workspace_errors={WS: "x"})
-    assert source_health(reporting).workspaces == {WS: "x"}
-    assert {WORKSPACE_ERRORS, TABLE_ROWS} <= set(ReportingResult.__dataclass_fields__)
-
-
 def test_a_workspace_denied_for_20_minutes_is_told_once_then_healthy_again() -> None:
     world = World(ReportingSource())
     for minute in range(0, 60, 5):
-        world.source.errors = {WS: FORBIDDEN if 5 <= minute < 25 else None}
+        world.source.error = FORBIDDEN if 5 <= minute < 25 else None
         world.tick(minute)
     expected = [
         ("health-failing", f"pullwatch cannot read workspace {WS}"),
@@ -108,19 +91,19 @@ def test_a_workspace_denied_for_20_minutes_is_told_once_then_healthy_again() -> 
     assert '--role "Log Analytics Reader"' in (failing.steps[0].command or "")
 
 
-def rows(table: str, minute: float, environment: str = "cae-prod") -> TableRows:
-    return TableRows(WS, table, environment, 120, T0 + timedelta(minutes=minute - 1))
+def at(minute: float) -> datetime:
+    return T0 + timedelta(minutes=minute)
 
 
 def test_a_table_switch_is_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    world = World(ReportingSource(tables=[]))
+    world = World(ReportingSource())
     caplog.set_level(logging.WARNING, logger="pullwatch")
     for minute in range(0, 60, 5):
         # the environment moves to diagnostic settings at minute 20; both tables hold rows of
         # the lookback for a while, the newest are in the resource-specific one
-        world.source.tables = [rows(LEGACY, min(minute, 15))]
+        world.source.activity = [(LEGACY, at(min(minute, 15) - 1))]
         if minute >= 20:
-            world.source.tables.append(rows(RESOURCE, minute))
+            world.source.activity.append((RESOURCE, at(minute - 1)))
         world.tick(minute)
     switches = [r for r in caplog.records if "now writes its system logs" in r.getMessage()]
     assert [r.getMessage() for r in switches] == [
@@ -129,14 +112,14 @@ def test_a_table_switch_is_one_warning(caplog: pytest.LogCaptureFixture) -> None
         "(PULLWATCH_TABLE=auto), nothing to change"
     ]
     assert switches[0].levelno == logging.WARNING
-    logs = world.store.ledger.health.environments[f"{WS}/cae-prod"]
-    assert logs.table == RESOURCE
+    assert world.store.ledger.environments["cae-prod"].table == RESOURCE
 
 
 def test_no_rows_for_six_hours_is_one_self_alert_then_healthy_again() -> None:
-    world = World(ReportingSource(tables=[]))
+    world = World(ReportingSource())
     for minute in range(0, 9 * 60, 15):
-        world.source.tables = [rows(RESOURCE, minute)] if minute < 60 or minute >= 8 * 60 else []
+        logging_now = minute < 60 or minute >= 8 * 60
+        world.source.activity = [(RESOURCE, at(minute - 1))] if logging_now else []
         world.tick(minute)
     notices = world.notices(world.slack)
     assert notices == [
@@ -155,7 +138,7 @@ def test_no_rows_for_six_hours_is_one_self_alert_then_healthy_again() -> None:
 
 
 def test_a_workspace_nobody_ever_logged_to_is_not_watched() -> None:
-    world = World(ReportingSource(tables=[]))
+    world = World(ReportingSource())
     for minute in range(0, 8 * 60, 30):
         world.tick(minute)
     assert world.notices(world.slack) == []
@@ -217,7 +200,7 @@ def test_a_tick_that_cannot_load_the_ledger_posts_nothing_and_fails_loudly() -> 
         def load(self) -> tuple[Ledger, str | None]:
             raise LedgerError("cannot read ledger blob p/l.json: HTTP 403 AuthorizationFailure")
 
-    world = World(ReportingSource(errors={WS: FORBIDDEN}), store=Unreadable())
+    world = World(ReportingSource(error=FORBIDDEN), store=Unreadable())
     for minute in range(0, 60, 5):
         with pytest.raises(LedgerError, match="cannot read ledger"):
             world.tick(minute)
@@ -260,10 +243,10 @@ def test_ledger_show_has_a_health_section(
         monkeypatch.delenv(name, raising=False)
     teams = Switchable("teams-1", service="teams")
     teams.error = GONE
-    world = World(ReportingSource(tables=[]), teams=teams)
+    world = World(ReportingSource(), teams=teams)
     for minute in range(0, 60, 5):
         world.source.groups = [failing_now(minute)]
-        world.source.tables = [rows(RESOURCE, min(minute, 10))]
+        world.source.activity = [(RESOURCE, at(min(minute, 10) - 1))]
         world.tick(minute)
     path = tmp_path / "ledger.json"
     store = FileStore(path)
