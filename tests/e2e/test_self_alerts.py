@@ -1,5 +1,5 @@
 """Self-alerts with real parts: the fake Log Analytics endpoint, an Azurite blob ledger and local
-Teams and Slack servers (real notifiers, real delivery), ticks every 10 minutes."""
+Teams and Slack servers (real notifiers, real delivery), ticks every 5 to 30 minutes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient
 
+from pullwatch.decide import Policy
 from pullwatch.errors import LedgerCorrupt
 from pullwatch.ledger import Ledger
+from pullwatch.tick.pipeline import run_tick
 from tests.e2e.test_end_to_end import CAUSE_LINES, T0, TABLE, World, row
 from tests.e2e.test_end_to_end import world as world  # the fixture
 from tests.fakes.azurite import AzuriteBlob
@@ -109,3 +111,42 @@ def test_self_alerts_never_loop_or_storm(world: World, caplog: pytest.LogCapture
     assert "pullwatch cannot deliver to channel slack-1" not in notices(world.slack.accepted)
     reminders = [m for m in world.slack.accepted if "Still: pullwatch" in json.dumps(m)]
     assert len(reminders) == 1  # the second is the reminder, 4 hours after the first
+
+
+def test_a_workspace_answering_403_for_20_minutes_is_told_once_then_healthy_again(
+    world: World,
+) -> None:
+    denied = "99999999-8888-7777-6666-555555555555"  # a second workspace, where the role is lost
+    world.logs.load_rows(TABLE, [], workspace=denied)
+    source = world.logs.source(workspace_ids=(world.logs.workspace_id, denied))
+    for minute in range(0, 45, 5):
+        if 5 <= minute < 25:
+            world.logs.fail_workspace(denied, 403)
+        now = T0 + timedelta(minutes=minute)
+        failed = row("orders", now - timedelta(minutes=2), CAUSE_LINES["orders"])
+        failed[INGESTION_COLUMN] = (now - timedelta(minutes=1)).isoformat()
+        world.logs.load_rows(TABLE, [failed])
+        summary = run_tick(
+            source=source,
+            store=world.store,
+            notifiers=world.notifiers,
+            policy=Policy(),
+            now=now,
+        )
+        assert summary.workspaces_failed == ([denied] if 5 <= minute < 25 else [])
+    titles = [
+        title
+        for message in world.slack.accepted
+        for title in (
+            f"pullwatch cannot read workspace {denied}",
+            f"pullwatch is healthy again: workspace {denied} works",
+        )
+        if title in json.dumps(message, ensure_ascii=False)
+    ]
+    assert titles == [
+        f"pullwatch cannot read workspace {denied}",
+        f"pullwatch is healthy again: workspace {denied} works",
+    ]
+    told = next(m for m in world.slack.accepted if "cannot read workspace" in json.dumps(m))
+    assert "HTTP 403 — grant the Function's identity Log Analytics Reader" in told["text"]
+    assert world.teams.accepted and len(world.teams.accepted) == len(world.slack.accepted)
