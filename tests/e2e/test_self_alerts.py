@@ -1,5 +1,5 @@
 """Self-alerts with real parts: the fake Log Analytics endpoint, an Azurite blob ledger and local
-Teams and Slack servers (real notifiers, real delivery), ticks every 5 to 30 minutes."""
+Teams and Slack servers (real notifiers, real delivery), ticks every 5 to 60 minutes."""
 
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ def test_a_channel_answering_404_for_two_hours_is_reported_through_the_other_onc
     world: World,
 ) -> None:
     world.teams.status = 404  # the workflow was deleted
-    for minute in range(0, 120, 10):
+    for minute in range(0, 120, 15):
         tick_with_failures(world, minute)
     assert notices(world.slack.accepted) == ["pullwatch cannot deliver to channel teams-1"]
     told = next(m for m in world.slack.accepted if "cannot deliver" in json.dumps(m))
     assert "HTTP 404 — the workflow was probably deleted or turned off" in told["text"]
     assert world.teams.accepted == []
     world.teams.status = 200  # made again: Teams answers 202
-    for minute in range(120, 160, 10):
+    for minute in range(120, 165, 15):
         tick_with_failures(world, minute)
     assert notices(world.slack.accepted) == [
         "pullwatch cannot deliver to channel teams-1",
@@ -105,7 +105,7 @@ def test_self_alerts_never_loop_or_storm(world: World, caplog: pytest.LogCapture
     assert any("no working channel to tell" in r.getMessage() for r in caplog.records)
     # Slack comes back: it hears about Teams once, then once more after the repeat interval
     world.slack.status = 200
-    for minute in range(120, 420, 30):
+    for minute in range(120, 421, 60):
         tick_with_failures(world, minute)
     assert notices(world.slack.accepted).count("pullwatch cannot deliver to channel teams-1") == 2
     assert "pullwatch cannot deliver to channel slack-1" not in notices(world.slack.accepted)
