@@ -115,6 +115,9 @@ param containerAppsSubscriptionId string = ''
 @description('PULLWATCH_RESOURCE_GROUP: resource group of the Container Apps, for portal links; empty: not set.')
 param containerAppsResourceGroup string = ''
 
+@description('Email address told when pullwatch itself stops working (no successful tick in 30 minutes, or 3 failed ticks in a row): a log search alert rule and an action group; empty: neither is deployed.')
+param alertEmail string = ''
+
 var tags = {
   'azd-env-name': environmentName
 }
@@ -262,6 +265,19 @@ module functionApp 'app/function.bicep' = {
     roles
     workspaceRole
   ]
+}
+
+// The dead-man rule: Azure Monitor tells alertEmail when pullwatch stops working, which pullwatch
+// cannot say itself. Only when an address is given.
+module alerts 'app/alerts.bicep' = if (!empty(alertEmail)) {
+  name: 'alerts'
+  params: {
+    name: 'pullwatch-${resourceToken}'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
+  }
 }
 
 output AZURE_LOCATION string = location

@@ -22,6 +22,17 @@ class AlertKind(StrEnum):
     REMINDER = "reminder"  # still failing after the repeat interval
     CAUSE_CHANGED = "cause-changed"  # same revision, different (or newly identified) cause
     RESOLVED = "resolved"  # the revision pulled its image, or went quiet
+    # pullwatch's own health (issue 17): about a part of pullwatch, not a revision; the
+    # alert's ``app`` is the part's kind (channel, workspace, ledger, logs), ``revision`` its
+    # name, ``environment`` is "pullwatch" (see ``pullwatch.health.selfalerts``).
+    HEALTH_FAILING = "health-failing"  # a part has been failing longer than allowed
+    HEALTH_REMINDER = "health-reminder"  # still failing after the repeat interval
+    HEALTH_RECOVERED = "health-recovered"  # it works again
+
+
+HEALTH_KINDS = frozenset(
+    {AlertKind.HEALTH_FAILING, AlertKind.HEALTH_REMINDER, AlertKind.HEALTH_RECOVERED}
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,11 @@ class Alert:
         if self.job:
             return f"job {self.job} in {self.environment}"
         return f"{self.app} revision {self.revision} in {self.environment}"
+
+    @property
+    def about_pullwatch(self) -> bool:
+        """A notice about pullwatch's own health, not about a revision."""
+        return self.kind in HEALTH_KINDS
 
     @property
     def verified(self) -> bool:

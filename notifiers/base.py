@@ -63,6 +63,9 @@ HEADLINES: dict[AlertKind, str] = {
     AlertKind.REMINDER: "Still failing",
     AlertKind.CAUSE_CHANGED: "Cause changed",
     AlertKind.RESOLVED: "Resolved",
+    AlertKind.HEALTH_FAILING: "pullwatch needs attention",
+    AlertKind.HEALTH_REMINDER: "pullwatch still needs attention",
+    AlertKind.HEALTH_RECOVERED: "pullwatch is healthy again",
 }
 
 
@@ -72,6 +75,9 @@ ICONS: dict[AlertKind, str] = {
     AlertKind.REMINDER: "🔁",
     AlertKind.CAUSE_CHANGED: "🔀",
     AlertKind.RESOLVED: "✅",
+    AlertKind.HEALTH_FAILING: "⚠️",
+    AlertKind.HEALTH_REMINDER: "⚠️",
+    AlertKind.HEALTH_RECOVERED: "✅",
 }
 
 

@@ -40,6 +40,8 @@ def _clean(text: str, limit: int = 500) -> str:
 
 def render_text(alert: Alert) -> str:
     """A chat-like plain-text rendering of one alert."""
+    if alert.about_pullwatch:
+        return render_health_text(alert)
     head = f"{ICONS[alert.kind]} {HEADLINES[alert.kind]}: {_clean(alert.headline_cause)}"
     lines = [head, f"   {where_line(alert)}"]
     if alert.kind is AlertKind.RESOLVED:
@@ -85,6 +87,22 @@ def where_line(alert: Alert) -> str:
         runs = f"; executions {', '.join(alert.executions[-3:])}" if alert.executions else ""
         return _clean(f"job {alert.job}  (environment {alert.environment}{runs})")
     return f"{alert.app} / {alert.revision}  (environment {alert.environment})"
+
+
+def render_health_text(alert: Alert) -> str:
+    """A notice about pullwatch itself, as plain text."""
+    lines = [
+        f"{ICONS[alert.kind]} {_clean(alert.cause_title)}",
+        f"   {_clean(alert.summary, 1000)}",
+    ]
+    lines.extend(f"   {label}: {_clean(value)}" for label, value in alert.facts)
+    if alert.steps:
+        lines.append("   What to do:")
+        for number, step in enumerate(alert.steps, start=1):
+            lines.append(f"   {number}. {_clean(step.text)}")
+            if step.command:
+                lines.append(f"      $ {_clean(step.command, 1000)}")
+    return "\n".join(lines)
 
 
 def render_digest_text(alerts: Sequence[Alert]) -> str:

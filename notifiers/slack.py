@@ -82,6 +82,8 @@ class SlackNotifier(WebhookChannel):
 
 def render_message(alert: Alert) -> dict[str, Any]:
     """The webhook payload for one alert."""
+    if alert.about_pullwatch:
+        return render_health(alert)
     what = (
         f"{alert.name} can pull its image again"
         if alert.kind is AlertKind.RESOLVED
@@ -140,6 +142,28 @@ def render_message(alert: Alert) -> dict[str, Any]:
         )
     )
     return _message(_fallback(alert), blocks)
+
+
+def render_health(alert: Alert) -> dict[str, Any]:
+    """A notice about pullwatch itself: what is wrong (or works again), the facts, the fix."""
+    blocks: list[dict[str, Any]] = [
+        _header(f"{ICONS[alert.kind]} {alert.cause_title}"),
+        _section(slack_text(alert.summary, 1500), fields=list(alert.facts[:MAX_FIELDS])),
+    ]
+    steps = alert.steps[:MAX_STEPS]
+    if steps:
+        blocks.append(_section("*What to do*"))
+        for number, step in enumerate(steps, 1):
+            text = f"*{number}.* {slack_text(step.text, 500)}"
+            if step.command:
+                text += f"\n```{slack_code(step.command, MAX_SECTION_TEXT - 600)}```"
+            blocks.append(_section(text))
+    links = _links(alert.links)
+    blocks.append(
+        _context(slack_text(HEADLINES[alert.kind], 200) + (f" · {links}" if links else ""))
+    )
+    fallback = slack_text(f"{HEADLINES[alert.kind]}: {alert.summary}", MAX_FALLBACK_TEXT)
+    return _message(fallback, blocks)
 
 
 MAX_DIGEST_LINES = 150  # revisions per message at most, however short their lines

@@ -120,6 +120,12 @@ class TeamsNotifier(WebhookChannel):
 def render_card(alert: Alert, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
     """The Workflows message for one alert, at most ``max_bytes`` when serialized."""
     payload: dict[str, Any] = {}
+    if alert.about_pullwatch:
+        for room in _ROOMS:
+            payload = envelope(_health_body(alert, room), _actions(alert.links, room.links))
+            if len(encode_json(payload)) <= max_bytes:
+                return payload
+        return envelope(_health_body(alert, _Room(0, 0, 0, 0, 0, 0, 200, 0)), [])
     for room in _ROOMS:
         payload = envelope(_body(alert, room), _actions(alert.links, room.links))
         if len(encode_json(payload)) <= max_bytes:
@@ -285,6 +291,46 @@ def _body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
                 size="Small",
             )
         )
+    return body
+
+
+def _health_body(alert: Alert, room: _Room) -> list[dict[str, Any]]:
+    """A notice about pullwatch itself: what is wrong (or works again), the facts, the fix."""
+    good = alert.kind is AlertKind.HEALTH_RECOVERED
+    body: list[dict[str, Any]] = [
+        {
+            "type": "Container",
+            "style": "good" if good else "warning",
+            "bleed": True,
+            "items": [
+                _text(
+                    f"{ICONS[alert.kind]} {teams_text(alert.cause_title, 200)}",
+                    size="Large",
+                    weight="Bolder",
+                    color="Good" if good else "Warning",
+                ),
+                _text(HEADLINES[alert.kind], isSubtle=True, spacing="None"),
+            ],
+        },
+        _text(teams_text(alert.summary, room.summary)),
+    ]
+    if alert.facts and room.facts:
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": teams_text(label, 60), "value": teams_text(value, room.fact_value)}
+                    for label, value in alert.facts[: room.facts]
+                ],
+            }
+        )
+    steps = alert.steps[: room.steps]
+    if steps:
+        body.append(_heading("What to do"))
+        for number, step in enumerate(steps, 1):
+            body.append(_text(f"**{number}.** {teams_text(step.text, room.step_text)}"))
+            if step.command and room.command:
+                body.append(_code(step.command, room.command))
     return body
 
 

@@ -182,6 +182,19 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
         "dry-run deliveries, so they are still posted once dry run is off.",
     ),
     SettingSpec(
+        "PULLWATCH_SELF_ALERT_AFTER",
+        "15m",
+        "When a part of pullwatch (a workspace's query, the ledger, a channel) has failed this "
+        "long, say so once in the channels that still work (then at the repeat interval, and "
+        "once when it works again).",
+    ),
+    SettingSpec(
+        "PULLWATCH_NO_LOGS_AFTER",
+        "6h",
+        "No Container Apps system-log rows for this long in a workspace whose environments "
+        "sent some before: say so in the channels (check the logging destination).",
+    ),
+    SettingSpec(
         "PULLWATCH_SUBSCRIPTION_ID",
         None,
         "Subscription of the Container Apps, for portal links (optional).",
@@ -499,6 +512,8 @@ _READERS: dict[str, Callable[[_Reader], Any]] = {
     "send_budget": lambda r: r.duration("PULLWATCH_SEND_BUDGET", positive=True),
     "tick_budget": lambda r: r.duration("PULLWATCH_TICK_BUDGET", positive=True),
     "dry_run": lambda r: r.boolean("PULLWATCH_DRY_RUN"),
+    "self_alert_after": lambda r: r.duration("PULLWATCH_SELF_ALERT_AFTER", positive=True),
+    "no_logs_after": lambda r: r.duration("PULLWATCH_NO_LOGS_AFTER", positive=True),
     "subscription_id": lambda r: r.optional("PULLWATCH_SUBSCRIPTION_ID"),
     "resource_group": lambda r: r.optional("PULLWATCH_RESOURCE_GROUP"),
     "workspace_resource_id": lambda r: r.workspace_resource_id("PULLWATCH_WORKSPACE_RESOURCE_ID"),
@@ -556,6 +571,8 @@ class Settings:
     send_budget: timedelta = _DEFAULT["send_budget"]
     tick_budget: timedelta = _DEFAULT["tick_budget"]
     dry_run: bool = _DEFAULT["dry_run"]
+    self_alert_after: timedelta = _DEFAULT["self_alert_after"]
+    no_logs_after: timedelta = _DEFAULT["no_logs_after"]
     subscription_id: str | None = _DEFAULT["subscription_id"]
     resource_group: str | None = _DEFAULT["resource_group"]
     workspace_resource_id: str | None = _DEFAULT["workspace_resource_id"]
@@ -631,7 +648,7 @@ def _unique_names(channels: tuple[ChannelConfig, ...]) -> tuple[str, ...]:
     """The channel names in order; two channels with one name are an error naming both settings."""
     seen: dict[str, str] = {}
     for channel in channels:
-        setting = _CHANNEL_SETTING[channel.service]
+        setting = CHANNEL_SETTING[channel.service]
         if channel.name in seen:
             where = seen[channel.name]
             also = "" if where == setting else f" and {where}"
@@ -643,7 +660,7 @@ def _unique_names(channels: tuple[ChannelConfig, ...]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-_CHANNEL_SETTING = {
+CHANNEL_SETTING = {  # the setting each kind of channel is configured in
     "teams": "PULLWATCH_TEAMS_WEBHOOK_URLS",
     "slack": "PULLWATCH_SLACK_WEBHOOK_URLS",
     "webhook": "PULLWATCH_WEBHOOK_URLS",

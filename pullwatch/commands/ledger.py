@@ -15,6 +15,8 @@ from classifiers import Cause
 from notifiers.base import CHANNEL_NAME_RULE, check_channel
 from pullwatch.durations import format_duration, parse_duration
 from pullwatch.errors import LedgerError
+from pullwatch.health.errors import delivery_error_class
+from pullwatch.health.logs import quiet_environments
 from pullwatch.ledger import (
     DeliveryState,
     EntryState,
@@ -107,14 +109,16 @@ def _now() -> datetime:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    ledger, _ = open_store(args).load()
+    settings = load_settings(os.environ)
+    ledger, _ = store_from_settings(settings, path=args.ledger).load()
     if args.json:
         sys.stdout.write(ledger.to_json())
     elif args.firing:
         sys.stdout.write(render_firing(ledger))
     else:
-        quiet = load_settings(os.environ).quiet_period
-        sys.stdout.write(render_ledger(ledger, _now(), quiet))
+        now = _now()
+        sys.stdout.write(render_ledger(ledger, now, settings.quiet_period))
+        sys.stdout.write(render_health(ledger, now, no_logs_after=settings.no_logs_after))
     return 0
 
 
@@ -314,6 +318,44 @@ def image_line(image: ImageState) -> str:
     else:
         state = f"pulled or started at {_time(image.last_success)}"
     return f"image {name}{container}: {state}"
+
+
+def render_health(ledger: Ledger, now: datetime, *, no_logs_after: timedelta) -> str:
+    """The health section: the last successful tick, failing parts since when, dead letters,
+    environments that sent no system logs for ``no_logs_after``."""
+    health = ledger.health
+    ago = f" ({format_duration(now - health.last_success)} ago)" if health.last_success else ""
+    lines = ["health:", f"  last successful tick: {_time(health.last_success)}{ago}"]
+    failing = health.failing()
+    lines.append(f"  failing parts: {len(failing)}")
+    for part in failing:
+        service = f" ({part.service})" if part.service else ""
+        told = f", told {_time(part.announced_at)}" if part.announced_at else ", not told yet"
+        lines.append(
+            f"    {part.kind.value} {part.name}{service}  since {_time(part.since)}  "
+            f"{part.failures} tick(s)  last error {part.last_error or '-'}{told}"
+        )
+    lines.append(f"  dead letters: {len(ledger.dead_letters)}")
+    for notification in ledger.dead_letters:
+        for delivery in notification.deliveries:
+            if delivery.state is DeliveryState.DEAD:
+                lines.append(
+                    f"    {notification.id}  {notification.alert.kind.value}  {notification.key}"
+                    f"  on {delivery.channel}  {_time(delivery.done_at)}  after "
+                    f"{delivery.attempts} attempt(s): "
+                    f"{delivery_error_class(delivery.last_error or '')}"
+                )
+    quiet = quiet_environments(ledger.environments, now, no_logs_after)
+    lines.append(
+        f"  environments with no system logs for {format_duration(no_logs_after)}: {len(quiet)}"
+        f" (of {len(ledger.environments)} seen)"
+    )
+    for name, logs in quiet:
+        lines.append(
+            f"    {name} (workspace {logs.workspace or '-'})  last row "
+            f"{_time(logs.last_row)} in {logs.table or '-'}"
+        )
+    return "\n".join(_printable(line) for line in lines) + "\n"
 
 
 def routing_line(records: tuple[ChannelRecord, ...]) -> str:

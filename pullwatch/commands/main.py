@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pullwatch.commands.ledger",
     "pullwatch.commands.run",
     "pullwatch.commands.verify",
+    "pullwatch.commands.doctor",
 )
 
 

@@ -4,6 +4,8 @@
 - ``entries``: one ``Entry`` per failing revision with the evidence alerts are built from;
 - ``silences``: matchers that mute notifications until they expire;
 - ``outbox``: notifications owed to channels, with per-channel delivery state and dead letters;
+- ``health``: how pullwatch's own parts (workspaces, the ledger, channels, the log pipeline)
+  fared in recent ticks: the record self-alerts are decided from;
 - ``stores``: where the document lives (a locked local file, or a blob). The only module here
   that does I/O; everything else is pure, and this package's ``__init__`` does not import it.
 """

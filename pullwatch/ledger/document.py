@@ -17,7 +17,9 @@ One ``Ledger`` holds:
   the single one of older documents, used for workspaces without their own);
 - ``environments``: per environment, the newest system-log row seen (of any kind) and its table:
   the evidence that its logs are flowing, without which no revision of it resolves as quiet;
-- ``seq``: a counter for short, stable ids (``n12`` notifications, ``s3`` silences).
+- ``seq``: a counter for short, stable ids (``n12`` notifications, ``s3`` silences);
+- ``health``: how pullwatch's own parts (workspaces, the ledger, channels, the log pipeline)
+  fared in recent ticks (``pullwatch.ledger.health``; absent in older documents).
 
 Every operation returns a new ``Ledger``; nothing here reads the clock or touches storage
 (see ``pullwatch.ledger.stores``). ``from_json`` raises ``LedgerCorrupt`` on anything it cannot read,
@@ -36,6 +38,7 @@ from pullwatch.errors import LedgerCorrupt
 from pullwatch.fetch.records import ANY_WORKSPACE
 from pullwatch.ledger.entries import Entry
 from pullwatch.ledger.fields import iso, opt_time, parse_time, utc
+from pullwatch.ledger.health import Health
 from pullwatch.ledger.outbox import PendingNotification
 from pullwatch.ledger.silences import Silence
 
@@ -75,6 +78,7 @@ class Ledger:
     last_tick: datetime | None = None
     watermarks: Mapping[str, datetime] = field(default_factory=dict)
     environments: Mapping[str, EnvironmentLogs] = field(default_factory=dict)
+    health: Health = field(default_factory=Health)
 
     @classmethod
     def empty(cls) -> Ledger:
@@ -106,6 +110,7 @@ class Ledger:
             "environments": {
                 name: logs.to_dict() for name, logs in sorted(self.environments.items())
             },
+            "health": self.health.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -154,6 +159,7 @@ class Ledger:
                     str(name): EnvironmentLogs.from_dict(logs)
                     for name, logs in dict(data.get("environments", {})).items()
                 },
+                health=Health.from_dict(data.get("health")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise LedgerCorrupt(
@@ -205,3 +211,8 @@ def with_last_tick(ledger: Ledger, now: datetime) -> Ledger:
 
 def with_entry(ledger: Ledger, entry: Entry) -> Ledger:
     return replace(ledger, entries={**ledger.entries, entry.key: entry})
+
+
+def with_health(ledger: Ledger, health: Health) -> Ledger:
+    """The ledger with its health record replaced."""
+    return ledger if health is ledger.health else replace(ledger, health=health)

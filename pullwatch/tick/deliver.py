@@ -326,7 +326,12 @@ def batches_of(
     owed: list[PendingNotification], threshold: int
 ) -> Iterator[list[PendingNotification]]:
     """Single messages in creation order, or one digest per group (failing / resolved) when a
-    group is larger than ``threshold``."""
+    group is larger than ``threshold``. Notices about pullwatch's own health always go alone,
+    first."""
+    notices = [n for n in owed if n.alert.about_pullwatch]
+    if notices:
+        yield from ([n] for n in notices)
+        owed = [n for n in owed if not n.alert.about_pullwatch]
     failing = [n for n in owed if n.alert.kind in _FIRING_KINDS]
     resolved = [n for n in owed if n.alert.kind not in _FIRING_KINDS]
     if len(failing) <= threshold and len(resolved) <= threshold:

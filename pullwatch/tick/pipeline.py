@@ -6,7 +6,9 @@
 1. **plan** (``plan.py``): hold the ledger (file lock or blob lease, until the last save),
    load it, query, observe, decide, enqueue; then **verify** (the ``enricher``,
    ``pullwatch.verify.stage``) adds the configuration check's findings to the queued alerts,
-   after every plan (the re-plan after a conflict too);
+   after every plan (the re-plan after a conflict too); then the **health** stage
+   (``pullwatch.health.stage.watch``) records how pullwatch's own parts fared and queues the
+   notices owed about them (self-alerts) into the same outbox;
 2. **commit intent** (``record.py``): save the ledger with every owed notification in its outbox
    *before* the first post. If that save fails nothing is posted and the tick fails with the
    ledger's one-line error; on a conflict the plan stage runs again on the reloaded ledger
@@ -14,8 +16,11 @@
 3. **dispatch** (``deliver.py``): every channel at once, each in order, isolated per
    notification, bound by the tick's deadline (``budget``; the last part is kept for the save);
 4. **record** (``record.py``): each delivery is saved before its channel's next post, failures
-   with the next save, the rest at the end;
-5. **report** (``summary.py``): one summary line; dead letters of this tick at ERROR.
+   with the next save, the rest at the end, with each channel's outcome in the health record;
+5. **report** (``summary.py``): one summary line; dead letters of this tick at ERROR; and,
+   whether the tick worked or failed, one ``pullwatch.tick`` record
+   (``pullwatch.health.tickrecord``). A tick that failed to save the ledger counts that in the
+   ledger's health record if one more small save gets through (``note_ledger_failure``).
 
 What that guarantees: a query failure posts and saves nothing (the watermark stays); a channel
 that fails keeps its notifications owed (retried next tick, never resent to channels that
@@ -27,17 +32,35 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from notifiers.base import Notifier
 from pullwatch.decide import Policy
 from pullwatch.decide.alerts import AlertContext
-from pullwatch.errors import LedgerConflict
+from pullwatch.errors import LedgerConflict, LedgerError
 from pullwatch.fetch.records import FailureSource
-from pullwatch.ledger import DeliveryState, Ledger, PendingNotification, held, pending
+from pullwatch.health.selfalerts import HealthPolicy
+from pullwatch.health.stage import (
+    Watched,
+    log_watched,
+    note_ledger_failure,
+    record_channels,
+    watch,
+)
+from pullwatch.health.tickrecord import log_tick_record
+from pullwatch.ledger import (
+    DeliveryState,
+    EntryState,
+    Ledger,
+    PendingNotification,
+    held,
+    pending,
+)
 from pullwatch.ledger.stores import LedgerStore, holding
 from pullwatch.tick.deliver import Deadline, dispatch
 from pullwatch.tick.plan import Plan, Reading, log_plan, plan, read
@@ -73,13 +96,61 @@ def run_tick(
     budget: timedelta = DEFAULT_BUDGET,
     dry_run: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    health: HealthPolicy | None = None,
 ) -> TickSummary:
-    """Run one tick and return its summary. See the module docstring for the stages."""
+    """Run one tick and return its summary. See the module docstring for the stages.
+
+    Whatever happens, the tick ends with one ``pullwatch.tick`` record (``log_tick_record``):
+    its duration, counts and, when it fails, the error's class; then the error propagates."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    deadline = Deadline.after(budget.total_seconds(), clock)
-    summary = TickSummary(dry_run=dry_run)
+    started = clock()
+    services = {n.channel: str(getattr(n, "service", "unknown")) for n in notifiers}
+    summary = TickSummary(dry_run=dry_run, services=services)
+    try:
+        _run_stages(
+            summary,
+            source=source,
+            store=store,
+            notifiers=notifiers,
+            policy=policy,
+            now=now,
+            context=context,
+            digest_threshold=digest_threshold,
+            enricher=enricher,
+            deadline=Deadline.after(budget.total_seconds(), clock),
+            dry_run=dry_run,
+            health=health or HealthPolicy(repeat_interval=policy.repeat_interval),
+        )
+    except Exception as error:
+        summary.error = type(error).__name__
+        if isinstance(error, LedgerError):
+            note_ledger_failure(store, error, now)
+        raise
+    finally:
+        summary.duration = clock() - started
+        log_tick_record(summary)
+    return summary
+
+
+def _run_stages(
+    summary: TickSummary,
+    *,
+    source: FailureSource,
+    store: LedgerStore,
+    notifiers: Sequence[Notifier],
+    policy: Policy,
+    now: datetime,
+    context: AlertContext | None,
+    digest_threshold: int,
+    enricher: Enricher | None,
+    deadline: Deadline,
+    dry_run: bool,
+    health: HealthPolicy,
+) -> None:
+    """The stages of one tick, filling ``summary`` as they go."""
     channels = [notifier.channel for notifier in notifiers]
+    watched = Watched()
     backoff_cap = policy.repeat_interval or timedelta(hours=4)
     with holding(store):
         # 1. plan
@@ -87,15 +158,25 @@ def run_tick(
         reading = read(source, ledger, now)
 
         def plan_on(base: Ledger) -> Plan:
+            nonlocal watched
             planned = plan(
                 base, reading, now=now, policy=policy, channels=channels, context=context
             )
-            if enricher is None:
-                return planned
-            # 1b. verify: the configuration check adds its findings to the queued alerts
-            return replace(
-                planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
+            if enricher is not None:
+                # 1b. verify: the configuration check adds its findings to the queued alerts
+                planned = replace(
+                    planned, ledger=enricher.enrich(planned.ledger, planned.outcome.queued, now)
+                )
+            # 1c. health: how pullwatch's own parts fare, and the notices owed about them
+            watched_ledger, watched = watch(
+                planned.ledger,
+                before=base,
+                result=reading.result,
+                now=now,
+                policy=health,
+                channels=summary.services,
             )
+            return replace(planned, ledger=watched_ledger)
 
         planned = plan_on(ledger)
         # 2. commit intent
@@ -110,6 +191,8 @@ def run_tick(
             journal = Journal(store, version, now=now, dry_run=dry_run, backoff_cap=backoff_cap)
             journal.commit(planned.ledger)  # a second conflict propagates: fail loudly
         log_plan(planned, policy.retention)
+        log_watched(watched)
+        summary.self_alerts = len(watched.notices)
         # 3. dispatch, 4. record
         reports = dispatch(
             journal.ledger,
@@ -123,13 +206,17 @@ def run_tick(
         )
         summary.add_channels(reports)
         try:
-            final = journal.finish()
+            # the channels' outcomes go into the health record with the last save
+            final = journal.finish(
+                None
+                if dry_run
+                else partial(record_channels, reports=reports, now=now, services=summary.services)
+            )
         finally:
             summary.saves = journal.saves
             summary.conflicts += journal.conflicts
     # 5. report
     report(summary, reading, planned, ledger, final, now=now, dry_run=dry_run)
-    return summary
 
 
 def report(
@@ -162,6 +249,9 @@ def report(
         if notification.id in known:
             continue
         summary.dead_lettered += 1
+        for delivery in notification.deliveries:
+            if delivery.state is DeliveryState.DEAD:
+                summary.by_channel.setdefault(delivery.channel, Counter())["dead_lettered"] += 1
         if notification.id in logged:
             continue
         for delivery in notification.deliveries:
@@ -176,6 +266,9 @@ def report(
                     delivery.attempts,
                     delivery.last_error or "no error recorded",
                 )
+    summary.failing_by_cause = Counter(
+        entry.evidence.cause for entry in final.entries.values() if entry.state is EntryState.FIRING
+    )
     summary.pending_left = len(pending(final))
     summary.held = held(final, now, dry_run=dry_run)
     log.info("%s", summary.line())

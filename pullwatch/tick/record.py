@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -97,6 +97,7 @@ class Journal:
         self._state = threading.Lock()
         self._saving = threading.Lock()
         self._closed = False
+        self._last_change: Callable[[Ledger], Ledger] | None = None  # set by ``finish``
         self.error: LedgerError | None = None
 
     @property
@@ -133,22 +134,27 @@ class Journal:
         with self._state:
             self._closed = True
 
-    def finish(self) -> Ledger:
-        """Save what is left; raise the error that stopped the journal, if any."""
+    def finish(self, change: Callable[[Ledger], Ledger] | None = None) -> Ledger:
+        """Save what is left, with ``change`` applied last (the channels' health: saved even
+        when no outcome is left, if it changes the ledger); raise the error that stopped the
+        journal, if any."""
         self.close()
-        self._flush(self._queued)
+        self._last_change = change
+        self._flush(self._queued, force=change is not None)
         if self.error is not None:
             raise self.error
         return self.ledger
 
-    def _flush(self, ticket: int) -> None:
+    def _flush(self, ticket: int, *, force: bool = False) -> None:
+        """Save the queued outcomes up to ``ticket``; ``force``: save even without one, when
+        the last change alters the ledger."""
         with self._saving:
-            if self._saved >= ticket or self.error is not None:
+            if self.error is not None or (self._saved >= ticket and not force):
                 return
             with self._state:
                 batch, self._queue = self._queue, []
                 upto = self._queued
-            if not batch:
+            if not batch and (not force or self._apply(self.ledger, []) == self.ledger):
                 self._saved = upto
                 return
             try:
@@ -188,10 +194,11 @@ class Journal:
         self.saves += 1
 
     def _apply(self, ledger: Ledger, outcomes: Sequence[Posted]) -> Ledger:
-        return apply_outcomes(
+        changed = apply_outcomes(
             ledger,
             outcomes,
             now=self._now,
             dry_run=self._dry_run,
             backoff_cap=self._backoff_cap,
         )
+        return self._last_change(changed) if self._last_change is not None else changed

@@ -27,7 +27,8 @@ from pullwatch.decide.alerts import AlertContext
 from pullwatch.errors import SettingsError
 from pullwatch.fetch.filesource import FileSource
 from pullwatch.fetch.records import FailureSource
-from pullwatch.ledger.stores import LedgerStore, store_from_settings
+from pullwatch.health.selfalerts import HealthPolicy
+from pullwatch.ledger.stores import LedgerStore, store_from_settings, where
 from pullwatch.settings import ChannelConfig, Settings, load_settings
 from pullwatch.tick.pipeline import Enricher, TickSummary, run_tick
 
@@ -45,6 +46,7 @@ class Components:
     enricher: Enricher | None = None  # the configuration check (PULLWATCH_VERIFY)
     budget: timedelta = timedelta(minutes=4)
     dry_run: bool = False
+    health: HealthPolicy | None = None  # when to speak about pullwatch's own health
 
 
 def build_notifiers(
@@ -137,9 +139,10 @@ def build_components(
     settings = load_settings(environ, require_notifier=notifiers is None, deployed=deployed)
     if notifiers is None:
         notifiers = tuple(build_notifiers(settings, dry_run_out=dry_run_out))
+    store = store_from_settings(settings, path=ledger_path)
     return Components(
         source=build_source(settings, from_file=from_file),
-        store=store_from_settings(settings, path=ledger_path),
+        store=store,
         notifiers=notifiers,
         policy=Policy.from_settings(settings),
         context=AlertContext.from_settings(settings),
@@ -147,6 +150,7 @@ def build_components(
         enricher=build_verifier(settings, resources=resources),
         budget=settings.tick_budget,
         dry_run=settings.dry_run,
+        health=HealthPolicy.from_settings(settings, ledger=where(store)),
     )
 
 
@@ -162,6 +166,7 @@ def run_components(components: Components, now: datetime) -> TickSummary:
         enricher=components.enricher,
         budget=components.budget,
         dry_run=components.dry_run,
+        health=components.health,
     )
 
 

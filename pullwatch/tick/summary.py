@@ -43,6 +43,15 @@ class TickSummary:
     activity_skipped: int = 0  # Activity Log rows skipped as unreadable
     # environments whose quiet revisions stayed firing for lack of logs -> their newest row
     no_logs: dict[str, datetime | None] = field(default_factory=dict)
+    # For the per-tick record (``pullwatch.health.tickrecord``): what each channel is (its
+    # service), what happened on it, the revisions failing by cause after the tick, how long
+    # the tick took and, for a tick that failed, the class of its error.
+    services: dict[str, str] = field(default_factory=dict)  # channel -> teams, slack, ...
+    by_channel: dict[str, Counter[str]] = field(default_factory=dict)  # channel -> counts
+    failing_by_cause: Counter[str] = field(default_factory=Counter)
+    self_alerts: int = 0  # pullwatch's own health notices queued this tick
+    duration: float = 0.0  # seconds
+    error: str | None = None  # the class of the error that failed the tick
 
     @property
     def suppressed(self) -> int:
@@ -59,6 +68,8 @@ class TickSummary:
             self.left += report.left
             if report.stopped:
                 self.stopped[report.channel] = report.stopped
+            counts = self.by_channel.setdefault(report.channel, Counter())
+            counts.update(delivered=report.delivered, failed=report.failed, refused=report.refused)
 
     def line(self) -> str:
         kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.decisions.items())) or "none"

@@ -32,6 +32,8 @@ _JOB_IDENTITY = {
     "principalId": "55555555-5555-5555-5555-555555555555",
     "tenantId": "22222222-2222-2222-2222-222222222222",
 }
+_WORKSPACE_ID = _SUB + "/providers/Microsoft.OperationalInsights/workspaces/log-shop"
+_WORKSPACE_CUSTOMER_ID = "6b1f2c3d-0000-4000-8000-000000000001"
 _IMAGES = (
     "myacr.azurecr.io/orders/api:1.4.2",
     "ghcr.io/acme/worker:v9",
@@ -129,8 +131,36 @@ SAMPLES: dict[str, tuple[str, str | None, Any]] = {
         {
             "name": "cae-shop",
             "location": "westeurope",
-            "properties": {"vnetConfiguration": {"infrastructureSubnetId": _SUBNET_ID}},
+            "properties": {
+                "vnetConfiguration": {"infrastructureSubnetId": _SUBNET_ID},
+                "appLogsConfiguration": {
+                    "destination": "log-analytics",
+                    "logAnalyticsConfiguration": {"customerId": _WORKSPACE_CUSTOMER_ID},
+                },
+            },
         },
+    ),
+    "monitor log-analytics workspace show": (
+        "aaz",
+        None,
+        {
+            "id": _WORKSPACE_ID,
+            "name": "log-shop",
+            "location": "westeurope",
+            "properties": {"customerId": _WORKSPACE_CUSTOMER_ID, "retentionInDays": 30},
+        },
+    ),
+    "monitor log-analytics workspace list": (
+        "aaz",
+        None,
+        [
+            {
+                "id": _WORKSPACE_ID,
+                "name": "log-shop",
+                "location": "westeurope",
+                "properties": {"customerId": _WORKSPACE_CUSTOMER_ID, "retentionInDays": 30},
+            }
+        ],
     ),
     "identity show": (
         "msrest",

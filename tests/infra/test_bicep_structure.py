@@ -31,6 +31,8 @@ API_VERSIONS = {
     "Microsoft.OperationalInsights/workspaces": "2023-09-01",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "2023-01-31",
     "Microsoft.Authorization/roleAssignments": "2022-04-01",
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
 }
 
 # Built-in role definition ids (../shared/reference/platform-facts.md §7).

@@ -52,6 +52,7 @@ def test_shape() -> None:
         "last_tick",
         "watermarks",
         "environments",
+        "health",
     }
     entry = data["entries"]["prod-env/orders/orders--v7"]
     assert entry["state"] == "firing"
