@@ -106,34 +106,44 @@ def check_columns(columns: tuple[str, ...], *, name: str, given: Iterable[str] =
     raise ExportError(f"{name}: missing columns: {wanted}; columns found: {found}")
 
 
+# Each common name with its column in either table flavour (resource-specific first).
+_COLUMN_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (name, tuple(TABLE_COLUMNS[table][name] for table in TABLE_FLAVOURS))
+    for name in TABLE_COLUMNS[TableMode.RESOURCE]
+)
+_LEGACY_LOG = TABLE_COLUMNS[TableMode.LEGACY]["Log"]
+
+
 def row_from_mapping(row: Mapping[str, Any], defaults: Mapping[str, str] | None = None) -> LogRow:
     """A raw row (plain or ``_s`` columns) by common name; missing text columns come from
-    ``defaults`` (by common name, e.g. ``{"App": "orders-api"}``) or are ``""``."""
-
-    def column(name: str) -> str:
-        for table in TABLE_FLAVOURS:
-            key = TABLE_COLUMNS[table][name]
-            value = row.get(key)
-            if value is not None and value != "":
-                return str(value)
-        return defaults.get(name, "") if defaults else ""
-
+    ``defaults`` (by common name, e.g. ``{"App": "orders-api"}``) or are ``""``. Rows of one
+    export may differ in their columns, so each row is read by name (in one loop: a file
+    source calls this for every row)."""
     if row.get("TimeGenerated") in (None, ""):
         raise ExportError("a row has no TimeGenerated")
-    legacy = TABLE_COLUMNS[TableMode.LEGACY]["Log"] in row
+    get = row.get
+    values: dict[str, str] = {}
+    for name, keys in _COLUMN_KEYS:
+        for key in keys:
+            value = get(key)
+            if value is not None and value != "":
+                values[name] = value if isinstance(value, str) else str(value)
+                break
+        else:
+            values[name] = defaults.get(name, "") if defaults else ""
     return LogRow(
         time_generated=parse_time(row["TimeGenerated"]),
-        environment=column("Environment"),
-        app=column("App"),
-        revision=column("Revision"),
-        replica=column("Replica"),
-        reason=column("Reason"),
-        log=column("Log"),
-        resource_id=column("ResourceId"),
-        container=column("Container"),
-        job=column("Job"),
-        pulls=_pulls(column("Pulls")),
-        table=(TableMode.LEGACY if legacy else TableMode.RESOURCE).value,
+        environment=values["Environment"],
+        app=values["App"],
+        revision=values["Revision"],
+        replica=values["Replica"],
+        reason=values["Reason"],
+        log=values["Log"],
+        resource_id=values["ResourceId"],
+        container=values["Container"],
+        job=values["Job"],
+        pulls=_pulls(values["Pulls"]),
+        table=(TableMode.LEGACY if _LEGACY_LOG in row else TableMode.RESOURCE).value,
     )
 
 
