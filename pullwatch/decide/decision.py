@@ -391,31 +391,20 @@ def _seen_late(
     return _notify(firing, Action.FIRING, reason, now, silences, router, records)
 
 
+def _silenced_names(entry: Entry) -> tuple[str, str, str, str, str]:
+    """What silences match ``entry`` on: environment, app, revision, cause, job."""
+    return entry.environment, entry.app, entry.revision, entry.evidence.cause, entry.job
+
+
 def _channel_silences(entry: Entry, now: datetime, silences: tuple[Silence, ...]) -> dict[str, str]:
-    return channel_silences(
-        silences,
-        now,
-        entry.environment,
-        entry.app,
-        entry.revision,
-        entry.evidence.cause,
-        entry.job,
-    )
+    return channel_silences(silences, now, *_silenced_names(entry))
 
 
 def active_silence_for(
     entry: Entry, now: datetime, silences: tuple[Silence, ...]
 ) -> Silence | None:
     """The active silence muting ``entry`` with its current cause, if any."""
-    return active_silence(
-        Ledger(silences=silences),
-        now,
-        entry.environment,
-        entry.app,
-        entry.revision,
-        entry.evidence.cause,
-        entry.job,
-    )
+    return active_silence(Ledger(silences=silences), now, *_silenced_names(entry))
 
 
 def _merge_failures(

@@ -39,11 +39,11 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from classifiers import Cause, classify
-from pullwatch.fetch.kql import kql_datetime, kql_string, query_start
+from pullwatch.fetch.kql import kql_datetime, kql_string, query_start, read_datetime
 from pullwatch.fetch.records import DeploymentFailure, DeploymentKind
 
 log = logging.getLogger(__name__)
@@ -189,22 +189,9 @@ class ArmError:
     message: str
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        # Log Analytics writes 7 fractional digits; fromisoformat takes at most 6
-        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-        moment = datetime.fromisoformat(text)
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _maybe_datetime(value: Any) -> datetime | None:
     try:
-        return _as_datetime(value)
+        return read_datetime(value)
     except ValueError:
         return None
 

@@ -73,7 +73,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -96,7 +96,7 @@ from classifiers.signals import (
 from pullwatch.errors import QueryError, SettingsError
 from pullwatch.fetch.activity import ActivityReading, build_activity_query
 from pullwatch.fetch.activity import read_rows as read_activity_rows
-from pullwatch.fetch.kql import kql_datetime, kql_string, query_start
+from pullwatch.fetch.kql import kql_datetime, kql_string, query_start, read_datetime
 from pullwatch.fetch.records import (
     ANY_WORKSPACE,
     MAX_ROW_REFS,
@@ -309,16 +309,6 @@ def build_query(
 # --- the answer -------------------------------------------------------------------------------
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):  # Log Analytics sends dynamic values as JSON text
         value = json.loads(value) if value else []
@@ -339,7 +329,7 @@ def row_ref(text: str) -> RowRef | None:
         return None
     moment, _, rest = str(text).partition("|")
     replica, _, count = rest.rpartition("|")
-    when = _as_datetime(moment)
+    when = read_datetime(moment)
     if when is None:
         return None
     return RowRef(when, replica, _as_count(count))
@@ -352,8 +342,8 @@ def row_refs(value: Any) -> tuple[RowRef, ...]:
 
 def group_from_row(row: Mapping[str, Any], workspace: str = "") -> RevisionGroup:
     """One answer row (by ``RESULT_COLUMNS`` name) as a ``RevisionGroup``."""
-    first = _as_datetime(row["FirstSeen"])
-    last = _as_datetime(row["LastSeen"])
+    first = read_datetime(row["FirstSeen"])
+    last = read_datetime(row["LastSeen"])
     if first is None or last is None:
         raise ValueError("a result row without FirstSeen/LastSeen")
     signal = Signal(row["Signal"])
@@ -366,7 +356,7 @@ def group_from_row(row: Mapping[str, Any], workspace: str = "") -> RevisionGroup
         count=int(row["Count"]),
         first_seen=first,
         last_seen=last,
-        last_ingested=_as_datetime(row.get("LastIngested")),
+        last_ingested=read_datetime(row.get("LastIngested")),
         text=str(row.get("Text") or "")[:SAMPLE_CHARS],
         container=str(row.get("Container") or ""),
         job=str(row.get("Job") or ""),
@@ -377,8 +367,8 @@ def group_from_row(row: Mapping[str, Any], workspace: str = "") -> RevisionGroup
 
 
 def activity_from_row(row: Mapping[str, Any], workspace: str = "") -> EnvironmentActivity:
-    first = _as_datetime(row["FirstSeen"])
-    last = _as_datetime(row["LastSeen"])
+    first = read_datetime(row["FirstSeen"])
+    last = read_datetime(row["LastSeen"])
     if first is None or last is None:
         raise ValueError("an activity row without FirstSeen/LastSeen")
     return EnvironmentActivity(
@@ -419,7 +409,7 @@ def answer_from_rows(rows: Iterable[Mapping[str, Any]], workspace: str = "") -> 
     activity: list[EnvironmentActivity] = []
     ingested: list[datetime] = []
     for row in rows:
-        moment = _as_datetime(row.get("LastIngested"))
+        moment = read_datetime(row.get("LastIngested"))
         if row.get("Signal") == ACTIVITY:
             activity.append(activity_from_row(row, workspace))
         else:
