@@ -274,7 +274,8 @@ def render_ledger(ledger: Ledger, now: datetime, quiet_period: timedelta | None 
         if entry.channels and entry.state is not EntryState.RESOLVED:
             lines.append(f"      routed: {routing_line(entry.channels)}")
         if entry.state is not EntryState.RESOLVED:
-            lines.extend(f"      {image_line(image)}" for image in entry.images)
+            counted = "refused deployments" if entry.deployment else "pull attempts"
+            lines.extend(f"      {image_line(image, counted)}" for image in entry.images)
     active = [s for s in ledger.silences if s.active(now)]
     lines.append(f"silences: {len(active)}")
     lines.extend(f"  {_silence_line(s, now)}" for s in active)
@@ -304,13 +305,13 @@ def render_ledger(ledger: Ledger, now: datetime, quiet_period: timedelta | None 
     return "\n".join(_printable(line) for line in lines) + "\n"
 
 
-def image_line(image: ImageState) -> str:
+def image_line(image: ImageState, counted: str = "pull attempts") -> str:
     """``image acr.io/app:1 (container app): failing, 12 pull attempts, last failure 08:58Z``."""
     name = image.image or "(image not named in the logs)"
     container = f" (container {image.container})" if image.container else ""
     if image.failing:
         state = (
-            f"failing ({image.cause}), {image.attempts} pull attempts, "
+            f"failing ({image.cause}), {image.attempts} {counted}, "
             f"last failure {_time(image.last_failure)}"
         )
     elif image.failed:
@@ -380,8 +381,12 @@ def render_firing(ledger: Ledger) -> str:
         return "no firing revisions\n"
     lines = []
     for entry in sorted(firing, key=lambda e: (e.evidence.cause, e.key)):
+        name = entry.app or (f"job {entry.job}" if entry.job else "-")
+        revision = entry.revision or (
+            f"deployment by {entry.deployment.caller or 'unknown'}" if entry.deployment else "-"
+        )
         lines.append(
-            f"{entry.evidence.cause}\t{entry.environment}\t{entry.app}\t{entry.revision}\t"
+            f"{entry.evidence.cause}\t{entry.environment or '-'}\t{name}\t{revision}\t"
             f"x{entry.count}\tfirst {_time(entry.first_seen)}\tlast {_time(entry.last_seen)}"
             f"\t{entry.evidence.image or '-'}"
         )

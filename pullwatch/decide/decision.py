@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 from classifiers import Cause
 from notifiers.alert import AlertKind, Deployment
 from pullwatch.decide.alerts import AlertContext, build_alert, evidence_from_observation
-from pullwatch.decide.observe import UNNAMED, ImageObservation, RevisionObservation
+from pullwatch.decide.observe import UNNAMED, ImageObservation, RevisionObservation, with_image
 from pullwatch.durations import format_duration
 from pullwatch.ledger import (
     Entry,
@@ -412,6 +412,8 @@ def _merge_failures(
 ) -> Entry | None:
     """The entry with this tick's failures (and successes) added, each attempt row once; None
     when every failure predates the entry's resolution (rows re-read by the overlap)."""
+    if entry is not None and entry.state is not EntryState.RESOLVED:
+        observation = _with_known_image(observation, entry)
     evidence = evidence_from_observation(observation, context)
     if entry is not None and evidence.cause == UNKNOWN and entry.evidence.cause != UNKNOWN:
         evidence = entry.evidence  # a bare "image pull failed" line borrows the specific cause
@@ -533,6 +535,26 @@ def _merge_images(
             unnamed, last_success=_latest(unnamed.last_success, observation.unnamed_success)
         )
     return tuple(images[name] for name in sorted(images)), added, counted
+
+
+def _with_known_image(observation: RevisionObservation, entry: Entry) -> RevisionObservation:
+    """``observation`` with its image-less failure given the one image the entry knows is
+    failing (a later tick may read only ``Container pull image failed ...`` lines, its
+    ``Pulling image`` line having left the window): the alert keeps naming the image."""
+    failing = [image.image for image in entry.images if image.image and image.failing]
+    if len(failing) != 1:
+        return observation
+    images = tuple(
+        replace(
+            seen,
+            image=failing[0],
+            diagnosis=with_image(seen.diagnosis, failing[0]) if seen.diagnosis else None,
+        )
+        if seen.image == UNNAMED and seen.failed
+        else seen
+        for seen in observation.images
+    )
+    return replace(observation, images=images)
 
 
 def _image_name(seen: ImageObservation, images: Mapping[str, ImageState]) -> str:

@@ -419,3 +419,21 @@ def test_when_every_workspace_fails_the_tick_fails(
     with pytest.raises(QueryError) as raised:
         world.tick(5, source)
     assert log_analytics.workspace_id in str(raised.value) and other in str(raised.value)
+
+
+def test_the_image_stays_named_when_later_lines_name_none(tmp_path: Path) -> None:
+    """A later tick reads only ``Container pull image failed ...`` lines (the ``Pulling image``
+    line left the window): the revision's image, its facts and its reminder keep naming it."""
+    world = World(tmp_path, flavour="legacy")
+    unauthorized = "Container pull image failed with unauthorized error."
+    first = [row(0, f"Pulling image '{MAIN}'", "PullingImage"), row(0.2, unauthorized, "Failed")]
+    world.write(first + heartbeat(range(0, 10, 5)))
+    world.tick(5)
+    later = [row(m, unauthorized, "ImagePullUnauthorized") for m in range(70, 300, 10)]
+    world.write(later + heartbeat(range(60, 300, 5)))
+    world.tick(300)  # the reminder, 4 h after the first alert; only image-less lines read
+    firing, reminder = world.chat.alerts
+    assert reminder.kind.value == "reminder"
+    assert reminder.image == MAIN and ("Image", MAIN) in reminder.facts
+    entry = world.ledger.entries[f"{ENV}/orders/orders--0000009"]
+    assert [image.image for image in entry.images] == [MAIN]
