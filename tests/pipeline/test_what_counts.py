@@ -433,7 +433,7 @@ def test_the_image_stays_named_when_later_lines_name_none(tmp_path: Path) -> Non
     world.write(later + heartbeat(range(60, 300, 5)))
     world.tick(300)  # the reminder, 4 h after the first alert; only image-less lines read
     firing, reminder = world.chat.alerts
-    assert reminder.kind.value == "reminder"
+    assert (firing.kind.value, reminder.kind.value) == ("firing", "reminder")
     assert reminder.image == MAIN and ("Image", MAIN) in reminder.facts
     entry = world.ledger.entries[f"{ENV}/orders/orders--0000009"]
     assert [image.image for image in entry.images] == [MAIN]
