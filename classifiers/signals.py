@@ -71,43 +71,6 @@ _SUCCESS_REASONS_LOWER = frozenset(reason.lower() for reason in SUCCESS_REASONS)
 _PULLING_REASONS_LOWER = frozenset(reason.lower() for reason in PULLING_REASONS)
 
 
-def is_failure_row(log: str, reason: str | None) -> bool:
-    """True when a row (Log text, Reason) reports a failed image pull (back-offs included)."""
-    text = log.lower()
-    why = (reason or "").lower()
-    if why in _FAILURE_REASONS_LOWER:
-        return True
-    if why in _IF_IMAGE_LOWER and IMAGE_WORD in text:
-        return True
-    return any(term in text for term in _FAILURE_TERMS_LOWER)
-
-
-def is_backoff_row(log: str, reason: str | None) -> bool:
-    """True when a failure row is the kubelet's back-off rather than a pull attempt."""
-    text = log.lower()
-    return any(term in text for term in _BACKOFF_TERMS_LOWER) and is_failure_row(log, reason)
-
-
-def is_success_row(log: str, reason: str | None) -> bool:
-    """True when a row shows the image was pulled or the container started (and is no failure)."""
-    if is_failure_row(log, reason):
-        return False
-    if (reason or "").lower() in _SUCCESS_REASONS_LOWER:
-        return True
-    text = log.lower()
-    return any(term in text for term in _SUCCESS_TERMS_LOWER)
-
-
-def is_pulling_row(log: str, reason: str | None) -> bool:
-    """True when a row says a pull started (and is neither a failure nor a success)."""
-    if is_failure_row(log, reason) or is_success_row(log, reason):
-        return False
-    if (reason or "").lower() in _PULLING_REASONS_LOWER:
-        return True
-    text = log.lower()
-    return any(term in text for term in _PULLING_TERMS_LOWER)
-
-
 def _terms(terms: tuple[str, ...]) -> re.Pattern[str]:
     """One search for any of ``terms`` in lower-cased text."""
     return re.compile("|".join(re.escape(term) for term in terms))
@@ -119,16 +82,31 @@ _SUCCESS_SEARCH = _terms(_SUCCESS_TERMS_LOWER)
 _PULLING_SEARCH = _terms(_PULLING_TERMS_LOWER)
 
 
-def row_kind(log: str, reason: str | None) -> str | None:
-    """``backoff``, ``failure``, ``success``, ``pulling`` or None (the row says nothing here):
-    the functions above in one pass over the row (a file source calls it for every row)."""
-    text = log.lower()
-    why = reason.lower() if reason else ""
-    if (
+def _failed(text: str, why: str) -> bool:
+    """The failure test on lower-cased log text and reason."""
+    return (
         why in _FAILURE_REASONS_LOWER
         or (why in _IF_IMAGE_LOWER and IMAGE_WORD in text)
-        or _FAILURE_SEARCH.search(text)
-    ):
+        or _FAILURE_SEARCH.search(text) is not None
+    )
+
+
+def is_failure_row(log: str, reason: str | None) -> bool:
+    """True when a row (Log text, Reason) reports a failed image pull (back-offs included)."""
+    return _failed(log.lower(), reason.lower() if reason else "")
+
+
+def is_success_row(log: str, reason: str | None) -> bool:
+    """True when a row shows the image was pulled or the container started (and is no failure)."""
+    return row_kind(log, reason) == SUCCESS
+
+
+def row_kind(log: str, reason: str | None) -> str | None:
+    """``backoff``, ``failure``, ``success``, ``pulling`` or None (the row says nothing here),
+    in one pass over the row (a file source calls it for every row)."""
+    text = log.lower()
+    why = reason.lower() if reason else ""
+    if _failed(text, why):
         return BACKOFF if _BACKOFF_SEARCH.search(text) else FAILURE
     if why in _SUCCESS_REASONS_LOWER or _SUCCESS_SEARCH.search(text):
         return SUCCESS

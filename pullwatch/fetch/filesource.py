@@ -45,6 +45,7 @@ from pullwatch.fetch.records import (
     RowRef,
     Signal,
     WorkspaceOutcome,
+    newest_writes,
 )
 from pullwatch.settings import TableMode
 
@@ -404,10 +405,6 @@ class FileSources:
         self, *, watermarks: Mapping[str, datetime] | None = None, now: datetime
     ) -> FetchResult:
         results = [source.fetch(watermarks=watermarks, now=now) for source in self.sources]
-        deployed: dict[str, datetime] = {}
-        for result in results:
-            for resource_id, when in result.deployed.items():
-                deployed[resource_id] = max(when, deployed.get(resource_id, when))
         return FetchResult(
             groups=sort_groups(g for r in results for g in r.groups),
             workspaces=(
@@ -420,6 +417,6 @@ class FileSources:
             warnings=tuple(w for r in results for w in r.warnings),
             horizon=min((r.horizon for r in results if r.horizon), default=None),
             deployments=tuple(d for r in results for d in r.deployments),
-            deployed=deployed,
+            deployed=newest_writes(r.deployed for r in results),
             activity_skipped=sum(r.activity_skipped for r in results),
         )

@@ -108,6 +108,7 @@ from pullwatch.fetch.records import (
     RowRef,
     Signal,
     WorkspaceOutcome,
+    newest_writes,
 )
 from pullwatch.settings import ActivityMode, Settings, TableMode
 
@@ -209,17 +210,19 @@ def failure_predicate() -> str:
 
 
 def backoff_predicate() -> str:
-    """KQL for ``is_backoff_row`` minus its "is a failure" part (``case`` checks that too)."""
+    """KQL for ``row_kind``'s back-off test minus its "is a failure" part (``case`` checks
+    that too)."""
     return _contains_any("Log", BACKOFF_LOG_TERMS)
 
 
 def success_predicate() -> str:
-    """KQL for ``is_success_row`` minus its "not a failure" part (``case`` checks that first)."""
+    """KQL for ``row_kind``'s success test minus its "not a failure" part (``case`` checks that
+    first)."""
     return f"{_in_list('Reason', SUCCESS_REASONS)} or {_contains_any('Log', SUCCESS_LOG_TERMS)}"
 
 
 def pulling_predicate() -> str:
-    """KQL for ``is_pulling_row`` minus its "neither failure nor success" part."""
+    """KQL for ``row_kind``'s pulling test minus its "neither failure nor success" part."""
     return f"{_in_list('Reason', PULLING_REASONS)} or {_contains_any('Log', PULLING_LOG_TERMS)}"
 
 
@@ -446,10 +449,6 @@ def fetch_result(
     every_warning = [*warnings]
     for outcome, _ in outcomes:
         every_warning.extend(w for w in outcome.warnings if w not in every_warning)
-    deployed: dict[str, datetime] = {}
-    for _, answer in outcomes:
-        for resource_id, when in answer.deployed.items():
-            deployed[resource_id] = max(when, deployed.get(resource_id, when))
     return FetchResult(
         groups=groups,
         workspaces=tuple(outcome for outcome, _ in outcomes),
@@ -458,7 +457,7 @@ def fetch_result(
         warnings=tuple(every_warning),
         horizon=horizon,
         deployments=tuple(d for _, answer in outcomes for d in answer.deployments),
-        deployed=deployed,
+        deployed=newest_writes(answer.deployed for _, answer in outcomes),
         activity_skipped=sum(answer.activity_skipped for _, answer in outcomes),
     )
 

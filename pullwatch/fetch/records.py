@@ -12,13 +12,14 @@ whether it answered and up to which ingestion time. ``FetchResult`` holds all of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from classifiers.signals import BACKOFF, FAILURE, PULLING, SUCCESS
+from pullwatch.fetch.jobs import job_key
 
 
 class Signal(StrEnum):
@@ -72,7 +73,7 @@ class RevisionGroup:
 def revision_key(environment: str, app: str, revision: str, job: str = "") -> str:
     """The ledger key: ``environment/app/revision``, or ``environment/job/<job>`` for a job."""
     if job and not revision:
-        return f"{environment}/job/{job}"
+        return job_key(environment, job)
     return f"{environment}/{app}/{revision}"
 
 
@@ -142,7 +143,6 @@ class WorkspaceOutcome:
 
 
 SAMPLE_CHARS = 2000
-MAX_SAMPLES = 10
 MAX_ROW_REFS = 200  # distinct attempt rows returned per group and tick (more are not counted)
 ANY_WORKSPACE = "*"  # a watermark key that applies to every workspace without its own
 
@@ -178,6 +178,15 @@ class FetchResult:
     def max_ingested(self) -> datetime | None:
         times = [w.max_ingested for w in self.workspaces if w.max_ingested is not None]
         return max(times, default=None)
+
+
+def newest_writes(readings: Iterable[Mapping[str, datetime]]) -> dict[str, datetime]:
+    """Each resource id's newest successful write over several readings."""
+    newest: dict[str, datetime] = {}
+    for deployed in readings:
+        for resource_id, when in deployed.items():
+            newest[resource_id] = max(when, newest.get(resource_id, when))
+    return newest
 
 
 class FailureSource(Protocol):

@@ -168,10 +168,6 @@ class Entry:
         return self.subject or revision_key(self.environment, self.app, self.revision, self.job)
 
     @property
-    def failing_images(self) -> tuple[ImageState, ...]:
-        return tuple(image for image in self.images if image.failing)
-
-    @property
     def notified(self) -> bool:
         """True once a firing alert was queued for this incident."""
         return self.notified_cause is not None

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from typing import Any
 
 import pytest
 
 from pullwatch.health.fixes import RULES, Context
-from tests.classifiers.test_steps import AZCLI_PYTHON, CLI_TABLE, az_requests
+from tests.classifiers.test_steps import az_requests
+from tests.classifiers.test_steps import check_with_azure_cli as check_steps_with_azure_cli
 
 FULL = Context(
     "6b1f2c3d-0000-4000-8000-000000000001",
@@ -27,21 +26,8 @@ TYPO = 'az role assignment create --assignee x --role-name "Log Analytics Reader
 
 
 def check_with_azure_cli(requests: list[dict[str, Any]]) -> list[list[str]]:
-    if not AZCLI_PYTHON.exists():
-        pytest.fail(f"azure-cli is not installed at {AZCLI_PYTHON}: run `make azcli-env`")
-    done = subprocess.run(
-        [str(AZCLI_PYTHON), str(CLI_TABLE)],
-        input=json.dumps({"invocations": requests}),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    answer = json.loads(done.stdout)
-    assert answer["commands"] > 100  # the role, monitor and containerapp modules were loaded
-    results: list[list[str]] = answer["results"]
-    return results
+    # the role, monitor and containerapp modules hold over 100 commands
+    return check_steps_with_azure_cli(requests, minimum_commands=100)
 
 
 @pytest.fixture(scope="module")
